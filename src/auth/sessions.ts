@@ -1,0 +1,93 @@
+/**
+ * Server-side sessions. The browser holds a random token; the database holds its SHA-256. A session is
+ * honoured only before its absolute expiry and while it has been used within its idle timeout; last-seen
+ * is written at most once per interval, so reading pages does not turn into a write per request.
+ */
+import type { Config } from '../config.js'
+import type { Db } from '../db/connect.js'
+import * as q from '../db/queries/sessions.js'
+import type { SessionWithUser } from '../db/queries/sessions.js'
+import { hashToken, looksLikeToken, newToken } from './tokens.js'
+
+export type Clock = () => number
+
+export interface NewSessionInput {
+  userId: number
+  remember: boolean
+  userAgent: string
+  ip: string
+}
+
+export interface IssuedSession {
+  token: string
+  id: string
+  /** Milliseconds the cookie should persist, or null for a cookie that ends with the browser. */
+  cookieMaxAgeMs: number | null
+}
+
+export interface SessionManager {
+  create: (input: NewSessionInput) => Promise<IssuedSession>
+  /** The session and its user for a cookie value, or null when the token is unknown or expired. */
+  resolve: (token: string | undefined) => Promise<SessionWithUser | null>
+  destroy: (id: string) => Promise<void>
+  sweep: () => Promise<number>
+  idleTimeoutMs: (remember: boolean) => number
+}
+
+const MAX_USER_AGENT_LENGTH = 512
+
+export function createSessionManager (db: Db, policy: Config['session'], clock: Clock): SessionManager {
+  const idleTimeoutMs = (remember: boolean) => remember ? policy.rememberIdleTimeoutMs : policy.idleTimeoutMs
+
+  return {
+    idleTimeoutMs,
+
+    async create ({ userId, remember, userAgent, ip }) {
+      const token = newToken()
+      const id = hashToken(token)
+      const now = clock()
+      const lifetimeMs = remember ? policy.rememberAbsoluteTimeoutMs : policy.absoluteTimeoutMs
+      await q.insertSession(db.kysely, {
+        id,
+        user_id: userId,
+        created_at: now,
+        last_seen_at: now,
+        expires_at: now + lifetimeMs,
+        remember: remember ? 1 : 0,
+        user_agent: userAgent.slice(0, MAX_USER_AGENT_LENGTH),
+        ip
+      })
+      return { token, id, cookieMaxAgeMs: remember ? lifetimeMs : null }
+    },
+
+    async resolve (token) {
+      if (!looksLikeToken(token)) return null
+      const id = hashToken(token)
+      const found = await q.findSessionWithUser(db.kysely, id)
+      if (found === undefined) return null
+      const now = clock()
+      const { session } = found
+      if (now >= session.expires_at || now - session.last_seen_at >= idleTimeoutMs(session.remember === 1)) {
+        await q.deleteSession(db.kysely, id)
+        return null
+      }
+      if (now - session.last_seen_at >= policy.lastSeenWriteIntervalMs) {
+        await q.touchSession(db.kysely, id, now)
+        session.last_seen_at = now
+      }
+      return found
+    },
+
+    async destroy (id) {
+      await q.deleteSession(db.kysely, id)
+    },
+
+    async sweep () {
+      return await q.deleteExpiredSessions(db.kysely, {
+        now: clock(),
+        idleTimeoutMs: policy.idleTimeoutMs,
+        rememberIdleTimeoutMs: policy.rememberIdleTimeoutMs
+      })
+    }
+  }
+}

@@ -1,0 +1,110 @@
+/**
+ * Login and sign-up throttling on atomic counters (rate-limiter-flexible): in memory for one process,
+ * in the database when several processes share it, in Redis when REDIS_URL is set.
+ *
+ * Per account: after `loginMaxFailures` consecutive failures the account's door is locked for a minute,
+ * doubling with each further failure up to 15 minutes, and at most 100 failures an hour. Per address: at
+ * most `loginFailuresPerIpPerMinute` failed logins a minute and `signupsPerIpPerHour` sign-ups an hour.
+ * Checks come before any password hash, so a locked door costs the server nothing.
+ */
+import type { Redis } from 'ioredis'
+import {
+  type IRateLimiterOptions, type RateLimiterAbstract, RateLimiterMemory, RateLimiterPostgres, RateLimiterRedis,
+  RateLimiterRes, RateLimiterSQLite
+} from 'rate-limiter-flexible'
+import type { Config } from '../config.js'
+import type { Db } from '../db/connect.js'
+
+const LOCK_BASE_SECONDS = 60
+const LOCK_MAX_SECONDS = 15 * 60
+const ACCOUNT_FAILURES_PER_HOUR = 100
+const CONSECUTIVE_WINDOW_SECONDS = 24 * 60 * 60
+const UNBOUNDED = 1_000_000
+
+export type ThrottleStore =
+  | { kind: 'memory' }
+  | { kind: 'database', db: Db }
+  | { kind: 'redis', client: Redis, keyPrefix: string }
+
+export type Verdict = { allowed: true } | { allowed: false, retryAfterMs: number, reason: 'account-locked' | 'account-hourly' | 'ip-failures' | 'ip-signups' }
+
+export interface Throttle {
+  checkLogin: (email: string, ip: string) => Promise<Verdict>
+  loginFailed: (email: string, ip: string) => Promise<void>
+  loginSucceeded: (email: string) => Promise<void>
+  /** Counts one sign-up attempt for the address; refuses once the hourly allowance is spent. */
+  takeSignup: (ip: string) => Promise<Verdict>
+}
+
+function limiterFactory (store: ThrottleStore) {
+  return (name: string, options: IRateLimiterOptions): RateLimiterAbstract => {
+    switch (store.kind) {
+      case 'memory':
+        return new RateLimiterMemory({ ...options, keyPrefix: name })
+      case 'redis':
+        return new RateLimiterRedis({ ...options, storeClient: store.client, keyPrefix: `${store.keyPrefix}throttle:${name}` })
+      case 'database': {
+        const { driver } = store.db
+        const tableName = `throttle_${name.replace(/-/g, '_')}`
+        return driver.kind === 'sqlite'
+          ? new RateLimiterSQLite({ ...options, storeClient: driver.database, storeType: 'better-sqlite3', tableName, clearExpiredByTimeout: true })
+          : new RateLimiterPostgres({ ...options, storeClient: driver.pool, storeType: 'pool', tableName, clearExpiredByTimeout: true })
+      }
+    }
+  }
+}
+
+async function consumed (limiter: RateLimiterAbstract, key: string): Promise<RateLimiterRes | null> {
+  return await limiter.get(key)
+}
+
+/** consume() rejects with the limiter's state once over the limit; here that is a normal outcome. */
+async function count (limiter: RateLimiterAbstract, key: string): Promise<RateLimiterRes> {
+  try {
+    return await limiter.consume(key)
+  } catch (error) {
+    if (error instanceof RateLimiterRes) return error
+    throw error
+  }
+}
+
+export function lockSeconds (consecutiveFailures: number, maxFailures: number): number {
+  if (consecutiveFailures < maxFailures) return 0
+  return Math.min(LOCK_BASE_SECONDS * 2 ** Math.min(consecutiveFailures - maxFailures, 20), LOCK_MAX_SECONDS)
+}
+
+export function createThrottle (limits: Config['throttle'], store: ThrottleStore): Throttle {
+  const make = limiterFactory(store)
+  const consecutive = make('login-consecutive', { points: UNBOUNDED, duration: CONSECUTIVE_WINDOW_SECONDS })
+  const lock = make('login-lock', { points: 1, duration: LOCK_MAX_SECONDS })
+  const hourly = make('login-hourly', { points: ACCOUNT_FAILURES_PER_HOUR, duration: 3600 })
+  const perIp = make('login-ip', { points: limits.loginFailuresPerIpPerMinute, duration: 60 })
+  const signups = make('signup-ip', { points: limits.signupsPerIpPerHour, duration: 3600 })
+
+  return {
+    async checkLogin (email, ip) {
+      const [locked, hour, address] = await Promise.all([consumed(lock, email), consumed(hourly, email), consumed(perIp, ip)])
+      if (locked !== null && locked.consumedPoints > 1) return { allowed: false, retryAfterMs: locked.msBeforeNext, reason: 'account-locked' }
+      if (hour !== null && hour.consumedPoints >= ACCOUNT_FAILURES_PER_HOUR) return { allowed: false, retryAfterMs: hour.msBeforeNext, reason: 'account-hourly' }
+      if (address !== null && address.consumedPoints >= limits.loginFailuresPerIpPerMinute) return { allowed: false, retryAfterMs: address.msBeforeNext, reason: 'ip-failures' }
+      return { allowed: true }
+    },
+
+    async loginFailed (email, ip) {
+      const [streak] = await Promise.all([count(consecutive, email), count(hourly, email), count(perIp, ip)])
+      const seconds = lockSeconds(streak.consumedPoints, limits.loginMaxFailures)
+      if (seconds > 0) await lock.block(email, seconds)
+    },
+
+    async loginSucceeded (email) {
+      await Promise.all([consecutive.delete(email), lock.delete(email)])
+    },
+
+    async takeSignup (ip) {
+      const res = await count(signups, ip)
+      return res.consumedPoints > limits.signupsPerIpPerHour
+        ? { allowed: false, retryAfterMs: res.msBeforeNext, reason: 'ip-signups' }
+        : { allowed: true }
+    }
+  }
+}

@@ -1,0 +1,181 @@
+/**
+ * Reads the environment exactly once, reports every invalid variable together, and returns a frozen,
+ * typed configuration. Nothing below the entry points reads process.env.
+ */
+import { randomBytes } from 'node:crypto'
+import { availableParallelism } from 'node:os'
+import { isAbsolute, resolve } from 'node:path'
+import { z } from 'zod'
+
+const MINUTE_MS = 60_000
+const DAY_MS = 24 * 60 * MINUTE_MS
+
+const positiveInt = (what: string) =>
+  z.coerce.number({ error: `expected ${what}` }).int({ error: `expected ${what}` }).positive({ error: `expected ${what}` })
+
+const booleanFlag = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no', ''], { error: 'expected true or false' })
+  .transform((v) => v === 'true' || v === '1' || v === 'yes')
+
+const envSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test'], { error: 'expected development, production or test' }).default('development'),
+  HOST: z.string().min(1, { error: 'expected a host name or address' }).default('127.0.0.1'),
+  PORT: z.coerce.number({ error: 'expected a port number (0 to 65535)' }).int().min(0).max(65535, { error: 'expected a port number (0 to 65535)' }).default(3000),
+  DATABASE_URL: z.string().min(1, { error: 'expected a file path, a sqlite: or file: URL, or a postgres:// URL' }).default('data/paws.db'),
+  DATABASE_POOL_SIZE: positiveInt('a whole number of connections, at least 1').default(10),
+  REDIS_URL: z.string().regex(/^rediss?:\/\//, { error: 'expected a redis:// or rediss:// URL' }).optional(),
+  REDIS_KEY_PREFIX: z.string().default('paws:'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { error: 'expected one of fatal, error, warn, info, debug, trace, silent' }).default('info'),
+  TRUST_PROXY: z.string().optional(),
+  SECRET_KEY: z.string().min(32, { error: 'expected at least 32 characters of random text (openssl rand -base64 48)' }).optional(),
+  SEED_DEMO_DATA: booleanFlag.optional(),
+  WEB_CONCURRENCY: positiveInt('a whole number of worker processes, at least 1').default(1),
+  SESSION_IDLE_TIMEOUT_MINUTES: positiveInt('a whole number of minutes').default(30),
+  SESSION_ABSOLUTE_TIMEOUT_HOURS: positiveInt('a whole number of hours').default(12),
+  REMEMBER_IDLE_TIMEOUT_DAYS: positiveInt('a whole number of days').default(14),
+  REMEMBER_ABSOLUTE_TIMEOUT_DAYS: positiveInt('a whole number of days').default(30),
+  LOGIN_MAX_FAILURES: positiveInt('a whole number of failed logins').default(5),
+  LOGIN_FAILURES_PER_IP_PER_MINUTE: positiveInt('a whole number of failed logins').default(20),
+  SIGNUPS_PER_IP_PER_HOUR: positiveInt('a whole number of sign-ups').default(10),
+  PASSWORD_HASH_CONCURRENCY: positiveInt('a whole number of password hashes at once').optional(),
+  PASSWORD_HASH_QUEUE: z.coerce.number({ error: 'expected a whole number, 0 or more' }).int().min(0, { error: 'expected a whole number, 0 or more' }).default(64)
+})
+
+export type DatabaseConfig =
+  | { readonly kind: 'sqlite', readonly file: string }
+  | { readonly kind: 'postgres', readonly url: string, readonly poolSize: number }
+
+export interface Argon2Params {
+  readonly memoryCost: number
+  readonly timeCost: number
+  readonly parallelism: number
+}
+
+export interface Config {
+  readonly env: 'development' | 'production' | 'test'
+  readonly isProduction: boolean
+  readonly host: string
+  readonly port: number
+  readonly database: DatabaseConfig
+  readonly redis: { readonly url: string, readonly keyPrefix: string } | null
+  readonly logLevel: string
+  /** Fastify's trustProxy: false, true, a hop count, or a list of addresses / CIDR ranges. */
+  readonly trustProxy: boolean | number | string
+  readonly secretKey: string
+  readonly seedDemoData: boolean
+  readonly webConcurrency: number
+  readonly session: {
+    readonly idleTimeoutMs: number
+    readonly absoluteTimeoutMs: number
+    readonly rememberIdleTimeoutMs: number
+    readonly rememberAbsoluteTimeoutMs: number
+    /** Cookie is Secure and carries the __Host- prefix. */
+    readonly secureCookie: boolean
+    readonly lastSeenWriteIntervalMs: number
+    readonly sweepIntervalMs: number
+  }
+  readonly throttle: {
+    readonly loginMaxFailures: number
+    readonly loginFailuresPerIpPerMinute: number
+    readonly signupsPerIpPerHour: number
+  }
+  readonly passwords: {
+    readonly argon2: Argon2Params
+    readonly hashConcurrency: number
+    readonly hashQueue: number
+  }
+}
+
+export class ConfigError extends Error {
+  constructor (readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`)
+    this.name = 'ConfigError'
+  }
+}
+
+function parseDatabaseUrl (raw: string, poolSize: number, cwd: string): DatabaseConfig | string {
+  if (/^postgres(ql)?:\/\//.test(raw)) return { kind: 'postgres', url: raw, poolSize }
+  if (raw === ':memory:') return { kind: 'sqlite', file: raw }
+  let file = raw
+  if (raw.startsWith('file://')) file = new URL(raw).pathname
+  else if (raw.startsWith('sqlite://')) file = raw.slice('sqlite://'.length)
+  else if (raw.startsWith('sqlite:') || raw.startsWith('file:')) file = raw.slice(raw.indexOf(':') + 1)
+  else if (/^[a-z][a-z0-9+.-]*:\/\//i.test(raw)) return 'expected a file path, a sqlite: or file: URL, or a postgres:// URL'
+  if (file === '') return 'expected a file path after the scheme'
+  return { kind: 'sqlite', file: file === ':memory:' || isAbsolute(file) ? file : resolve(cwd, file) }
+}
+
+function parseTrustProxy (raw: string | undefined): boolean | number | string | null {
+  if (raw === undefined || raw === '' || raw === 'false' || raw === '0') return false
+  if (raw === 'true') return true
+  if (/^\d+$/.test(raw)) return Number(raw)
+  if (/^[0-9a-f.:/, ]+$/i.test(raw) || raw.split(',').every((p) => ['loopback', 'linklocal', 'uniquelocal'].includes(p.trim()))) return raw
+  return null
+}
+
+export function loadConfig (env: Record<string, string | undefined>, cwd = process.cwd()): Config {
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''))
+  const parsed = envSchema.safeParse(cleaned)
+  const problems: string[] = []
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) {
+      const name = String(issue.path[0] ?? 'environment')
+      problems.push(`${name}=${JSON.stringify(cleaned[name] ?? '')}: ${issue.message}`)
+    }
+    throw new ConfigError(problems)
+  }
+  const e = parsed.data
+  const database = parseDatabaseUrl(e.DATABASE_URL, e.DATABASE_POOL_SIZE, cwd)
+  if (typeof database === 'string') problems.push(`DATABASE_URL=${JSON.stringify(e.DATABASE_URL)}: ${database}`)
+  const trustProxy = parseTrustProxy(e.TRUST_PROXY)
+  if (trustProxy === null) problems.push(`TRUST_PROXY=${JSON.stringify(e.TRUST_PROXY)}: expected true, false, a hop count, or a comma-separated list of proxy addresses / CIDR ranges`)
+  const isProduction = e.NODE_ENV === 'production'
+  if (isProduction && e.SECRET_KEY === undefined) problems.push('SECRET_KEY: required when NODE_ENV=production (at least 32 characters of random text: openssl rand -base64 48)')
+  if (e.SESSION_IDLE_TIMEOUT_MINUTES * MINUTE_MS > e.SESSION_ABSOLUTE_TIMEOUT_HOURS * 60 * MINUTE_MS) problems.push('SESSION_IDLE_TIMEOUT_MINUTES: must not be longer than SESSION_ABSOLUTE_TIMEOUT_HOURS')
+  if (e.REMEMBER_IDLE_TIMEOUT_DAYS > e.REMEMBER_ABSOLUTE_TIMEOUT_DAYS) problems.push('REMEMBER_IDLE_TIMEOUT_DAYS: must not be longer than REMEMBER_ABSOLUTE_TIMEOUT_DAYS')
+  if (problems.length > 0 || typeof database === 'string' || trustProxy === null) throw new ConfigError(problems)
+
+  const config: Config = {
+    env: e.NODE_ENV,
+    isProduction,
+    host: e.HOST,
+    port: e.PORT,
+    database,
+    redis: e.REDIS_URL === undefined ? null : { url: e.REDIS_URL, keyPrefix: e.REDIS_KEY_PREFIX },
+    logLevel: e.LOG_LEVEL,
+    trustProxy,
+    // Outside production a per-process key is acceptable: anonymous form tokens simply expire on restart.
+    secretKey: e.SECRET_KEY ?? randomBytes(32).toString('base64url'),
+    seedDemoData: e.SEED_DEMO_DATA ?? !isProduction,
+    webConcurrency: e.WEB_CONCURRENCY,
+    session: {
+      idleTimeoutMs: e.SESSION_IDLE_TIMEOUT_MINUTES * MINUTE_MS,
+      absoluteTimeoutMs: e.SESSION_ABSOLUTE_TIMEOUT_HOURS * 60 * MINUTE_MS,
+      rememberIdleTimeoutMs: e.REMEMBER_IDLE_TIMEOUT_DAYS * DAY_MS,
+      rememberAbsoluteTimeoutMs: e.REMEMBER_ABSOLUTE_TIMEOUT_DAYS * DAY_MS,
+      secureCookie: isProduction || trustProxy !== false,
+      lastSeenWriteIntervalMs: MINUTE_MS,
+      sweepIntervalMs: 10 * MINUTE_MS
+    },
+    throttle: {
+      loginMaxFailures: e.LOGIN_MAX_FAILURES,
+      loginFailuresPerIpPerMinute: e.LOGIN_FAILURES_PER_IP_PER_MINUTE,
+      signupsPerIpPerHour: e.SIGNUPS_PER_IP_PER_HOUR
+    },
+    passwords: {
+      argon2: { memoryCost: 19_456, timeCost: 2, parallelism: 1 },
+      // One core is left for page views: a storm of logins must not starve everyone else.
+      hashConcurrency: e.PASSWORD_HASH_CONCURRENCY ?? Math.max(1, availableParallelism() - 1),
+      hashQueue: e.PASSWORD_HASH_QUEUE
+    }
+  }
+  return deepFreeze(config)
+}
+
+function deepFreeze<T> (value: T): T {
+  if (value !== null && typeof value === 'object') {
+    for (const inner of Object.values(value)) deepFreeze(inner)
+    Object.freeze(value)
+  }
+  return value
+}

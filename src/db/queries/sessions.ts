@@ -1,0 +1,68 @@
+/** Session rows, keyed by the SHA-256 of the token. Validity rules live in auth/sessions.ts. */
+import type { Kysely } from 'kysely'
+import type { Database, Role, SessionRow } from '../schema.js'
+
+type Q = Kysely<Database>
+
+export interface SessionWithUser {
+  session: SessionRow
+  user: { id: number, email: string, fullName: string, role: Role, createdAt: number }
+}
+
+export async function insertSession (db: Q, row: SessionRow): Promise<void> {
+  await db.insertInto('sessions').values(row).execute()
+}
+
+export async function findSessionWithUser (db: Q, id: string): Promise<SessionWithUser | undefined> {
+  const row = await db.selectFrom('sessions')
+    .innerJoin('users', 'users.id', 'sessions.user_id')
+    .select([
+      'sessions.id', 'sessions.user_id', 'sessions.created_at', 'sessions.last_seen_at', 'sessions.expires_at',
+      'sessions.remember', 'sessions.user_agent', 'sessions.ip',
+      'users.email', 'users.full_name', 'users.role', 'users.created_at as user_created_at'
+    ])
+    .where('sessions.id', '=', id)
+    .executeTakeFirst()
+  if (row === undefined) return undefined
+  const { email, full_name: fullName, role, user_created_at: createdAt, ...session } = row
+  return { session, user: { id: session.user_id, email, fullName, role, createdAt } }
+}
+
+export async function touchSession (db: Q, id: string, now: number): Promise<void> {
+  await db.updateTable('sessions').set({ last_seen_at: now }).where('id', '=', id).execute()
+}
+
+export async function deleteSession (db: Q, id: string): Promise<void> {
+  await db.deleteFrom('sessions').where('id', '=', id).execute()
+}
+
+/** Deletes one of the user's sessions; the user id stops anyone ending a session that is not theirs. */
+export async function deleteUserSession (db: Q, userId: number, id: string): Promise<boolean> {
+  const result = await db.deleteFrom('sessions').where('id', '=', id).where('user_id', '=', userId).executeTakeFirst()
+  return result.numDeletedRows > 0n
+}
+
+export async function deleteUserSessions (db: Q, userId: number, exceptId?: string): Promise<number> {
+  let query = db.deleteFrom('sessions').where('user_id', '=', userId)
+  if (exceptId !== undefined) query = query.where('id', '!=', exceptId)
+  const result = await query.executeTakeFirst()
+  return Number(result.numDeletedRows)
+}
+
+export async function listUserSessions (db: Q, userId: number): Promise<SessionRow[]> {
+  return await db.selectFrom('sessions').selectAll().where('user_id', '=', userId).orderBy('last_seen_at', 'desc').execute()
+}
+
+export interface ExpiryRule { now: number, idleTimeoutMs: number, rememberIdleTimeoutMs: number }
+
+/** Deletes every session past its absolute lifetime or its idle timeout. */
+export async function deleteExpiredSessions (db: Q, { now, idleTimeoutMs, rememberIdleTimeoutMs }: ExpiryRule): Promise<number> {
+  const result = await db.deleteFrom('sessions')
+    .where((eb) => eb.or([
+      eb('expires_at', '<=', now),
+      eb.and([eb('remember', '=', 0), eb('last_seen_at', '<=', now - idleTimeoutMs)]),
+      eb.and([eb('remember', '=', 1), eb('last_seen_at', '<=', now - rememberIdleTimeoutMs)])
+    ]))
+    .executeTakeFirst()
+  return Number(result.numDeletedRows)
+}

@@ -1,0 +1,58 @@
+/**
+ * Cross-site request forgery defence for every unsafe request. A form token bound to the visitor is
+ * required: an HMAC of the session id when signed in (so it rotates at login), or of a random cookie for
+ * visitors without a session (signed double-submit). Browsers' Origin and Sec-Fetch-Site headers, when
+ * sent, must say the request came from this site.
+ */
+import type { FastifyReply, FastifyRequest } from 'fastify'
+import fp from 'fastify-plugin'
+import { hmac, looksLikeToken, newToken, safeEqual } from '../auth/tokens.js'
+import type { Services } from '../services.js'
+import { CSRF_FIELD } from '../views/components/csrf-field.js'
+import { cookieOptions } from './cookies.js'
+import { HttpError } from './errors.js'
+import './types.js'
+
+export const CSRF_FAILURE_MESSAGE = 'This form has expired or came from another site. Please try again.'
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS'])
+
+export const csrfPlugin = fp<{ services: Services }>(async (app, { services }) => {
+  const { secretKey, session: { secureCookie } } = services.config
+  const cookieName = services.cookies.csrf
+
+  function expectedToken (request: FastifyRequest): string | null {
+    if (request.session !== null) return hmac(secretKey, 'csrf-session', request.session.id)
+    const anonymous = request.cookies[cookieName]
+    return looksLikeToken(anonymous) ? hmac(secretKey, 'csrf-anonymous', anonymous) : null
+  }
+
+  app.decorateRequest('csrfToken', null as unknown as () => string)
+  app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
+    request.csrfToken = () => {
+      const existing = expectedToken(request)
+      if (existing !== null) return existing
+      const anonymous = newToken()
+      request.cookies[cookieName] = anonymous
+      reply.setCookie(cookieName, anonymous, cookieOptions(secureCookie))
+      return hmac(secretKey, 'csrf-anonymous', anonymous)
+    }
+  })
+
+  app.addHook('preHandler', async (request: FastifyRequest) => {
+    if (SAFE_METHODS.has(request.method)) return
+    const origin = request.headers.origin
+    if (origin !== undefined && origin !== `${request.protocol}://${request.host}`) {
+      throw new HttpError(403, 'Form expired', CSRF_FAILURE_MESSAGE, 'csrf: foreign origin')
+    }
+    const fetchSite = request.headers['sec-fetch-site']
+    if (fetchSite !== undefined && fetchSite !== 'same-origin' && fetchSite !== 'none') {
+      throw new HttpError(403, 'Form expired', CSRF_FAILURE_MESSAGE, 'csrf: cross-site fetch')
+    }
+    const body = request.body as Record<string, unknown> | undefined
+    const sent = body?.[CSRF_FIELD]
+    const expected = expectedToken(request)
+    if (typeof sent !== 'string' || expected === null || !safeEqual(sent, expected)) {
+      throw new HttpError(403, 'Form expired', CSRF_FAILURE_MESSAGE, 'csrf: missing or wrong token')
+    }
+  })
+}, { name: 'paws-csrf', dependencies: ['paws-session'] })

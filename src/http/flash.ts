@@ -1,0 +1,47 @@
+/**
+ * One-time messages after a redirect. The cookie carries only a key from a fixed table, never text, so
+ * nobody can make the site display words of their choosing; the message is cleared once shown.
+ */
+import type { FastifyReply, FastifyRequest } from 'fastify'
+import fp from 'fastify-plugin'
+import type { Services } from '../services.js'
+import { cookieOptions } from './cookies.js'
+import './types.js'
+
+export const FLASH_MESSAGES = {
+  'logged-in': 'Successfully logged in!',
+  'logged-out': 'You have been logged out.',
+  'signed-up': 'Successfully signed up!',
+  'password-changed': 'Your password has been changed. Every other session has been logged out.',
+  'session-ended': 'That session has been logged out.',
+  'other-sessions-ended': 'All your other sessions have been logged out.',
+  'pet-added': 'The pet has been added.',
+  'pet-updated': 'The pet has been updated.',
+  'pet-deleted': 'The pet has been deleted.'
+} as const
+
+export type FlashKey = keyof typeof FLASH_MESSAGES
+const FLASH_COOKIE_MAX_AGE_MS = 5 * 60_000
+
+function isFlashKey (value: string | undefined): value is FlashKey {
+  return value !== undefined && Object.hasOwn(FLASH_MESSAGES, value)
+}
+
+export const flashPlugin = fp<{ services: Services }>(async (app, { services }) => {
+  app.decorateRequest('flash', null)
+  app.addHook('onRequest', async (request: FastifyRequest) => {
+    const key = request.cookies[services.cookies.flash]
+    if (isFlashKey(key)) request.flash = FLASH_MESSAGES[key]
+  })
+}, { name: 'paws-flash', dependencies: ['@fastify/cookie'] })
+
+export function setFlash (reply: FastifyReply, services: Services, key: FlashKey): void {
+  reply.setCookie(services.cookies.flash, key, cookieOptions(services.config.session.secureCookie, FLASH_COOKIE_MAX_AGE_MS))
+}
+
+/** Called when a page shows the message: it is not shown again. */
+export function consumeFlash (request: FastifyRequest, reply: FastifyReply, services: Services): string | null {
+  if (request.cookies[services.cookies.flash] === undefined) return null
+  reply.clearCookie(services.cookies.flash, cookieOptions(services.config.session.secureCookie))
+  return request.flash
+}

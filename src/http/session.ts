@@ -1,0 +1,33 @@
+/**
+ * Turns the session cookie into request.user and request.session once per request (null when
+ * anonymous), and offers the two ways a session cookie changes: issued at login, cleared at logout.
+ */
+import type { FastifyReply, FastifyRequest } from 'fastify'
+import fp from 'fastify-plugin'
+import type { IssuedSession } from '../auth/sessions.js'
+import type { Services } from '../services.js'
+import { cookieOptions } from './cookies.js'
+import './types.js'
+
+export const sessionPlugin = fp<{ services: Services }>(async (app, { services }) => {
+  const { sessions, cookies } = services
+  app.decorateRequest('user', null)
+  app.decorateRequest('session', null)
+
+  app.addHook('onRequest', async (request: FastifyRequest) => {
+    if (request.url.startsWith('/static/')) return
+    const found = await sessions.resolve(request.cookies[cookies.session])
+    if (found !== null) {
+      request.user = found.user
+      request.session = found.session
+    }
+  })
+}, { name: 'paws-session', dependencies: ['@fastify/cookie'] })
+
+export function setSessionCookie (reply: FastifyReply, services: Services, issued: IssuedSession): void {
+  reply.setCookie(services.cookies.session, issued.token, cookieOptions(services.config.session.secureCookie, issued.cookieMaxAgeMs))
+}
+
+export function clearSessionCookie (reply: FastifyReply, services: Services): void {
+  reply.clearCookie(services.cookies.session, cookieOptions(services.config.session.secureCookie))
+}

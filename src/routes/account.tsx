@@ -1,0 +1,101 @@
+/**
+ * The account page and what it can do: end one session, end all the others, change the password (which
+ * ends every other session and gives this one a new token).
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import { z } from 'zod'
+import { recentEvents, recordEvent } from '../db/queries/events.js'
+import { deleteUserSession, deleteUserSessions, listUserSessions } from '../db/queries/sessions.js'
+import { findUserById, updatePasswordHash } from '../db/queries/users.js'
+import { setFlash } from '../http/flash.js'
+import { existingPasswordField, newPasswordField, parseForm, text } from '../http/forms.js'
+import { requireUser } from '../http/guards.js'
+import { pageContext, render } from '../http/render.js'
+import { requestInfo } from '../http/request-info.js'
+import { setSessionCookie } from '../http/session.js'
+import type { Services } from '../services.js'
+import { describeDevice } from '../views/format.js'
+import { AccountPage, type PasswordErrors } from '../views/pages/account.js'
+
+const passwordSchema = z.object({
+  currentPassword: existingPasswordField,
+  newPassword: newPasswordField,
+  confirmPassword: text('Password confirmation')
+}).superRefine((form, ctx) => {
+  if (form.confirmPassword.normalize('NFC') !== form.newPassword) {
+    ctx.addIssue({ code: 'custom', path: ['confirmPassword'], message: 'The passwords do not match.' })
+  }
+})
+
+const endSessionSchema = z.object({ sessionId: text('Session').regex(/^[0-9a-f]{64}$/) })
+
+export async function accountRoutes (app: FastifyInstance, { services }: { services: Services }): Promise<void> {
+  const { db, hasher, sessions, clock } = services
+
+  // Every route here needs a signed-in user; the guard runs after the CSRF check.
+  app.addHook('preHandler', requireUser)
+
+  async function showAccount (request: FastifyRequest, reply: FastifyReply, passwordErrors?: PasswordErrors, status = 200) {
+    const user = request.user!
+    const current = request.session!.id
+    const [rows, events] = await Promise.all([listUserSessions(db.kysely, user.id), recentEvents(db.kysely, user.id)])
+    const now = clock()
+    const active = rows.filter((s) => now < s.expires_at && now - s.last_seen_at < sessions.idleTimeoutMs(s.remember === 1))
+    return render(reply, (
+      <AccountPage
+        ctx={pageContext(request, reply, services)}
+        account={{ fullName: user.fullName, email: user.email, role: user.role, createdAt: user.createdAt }}
+        sessions={active.map((s) => ({
+          id: s.id,
+          device: describeDevice(s.user_agent),
+          ip: s.ip,
+          lastSeenAt: s.last_seen_at,
+          createdAt: s.created_at,
+          remember: s.remember === 1,
+          current: s.id === current
+        }))}
+        events={events.map((e) => ({ type: e.type, ip: e.ip, at: e.created_at }))}
+        passwordErrors={passwordErrors}
+      />
+    ), status)
+  }
+
+  app.get('/account', async (request, reply) => await showAccount(request, reply))
+
+  app.post('/account/sessions/end', async (request, reply) => {
+    const user = request.user!
+    const form = parseForm(endSessionSchema, request.body)
+    if (form.ok && form.data.sessionId !== request.session!.id &&
+        await deleteUserSession(db.kysely, user.id, form.data.sessionId)) {
+      await recordEvent(db.kysely, user.id, 'session_ended', { ...requestInfo(request), now: clock() })
+      setFlash(reply, services, 'session-ended')
+    }
+    return await reply.redirect('/account', 303)
+  })
+
+  app.post('/account/sessions/end-others', async (request, reply) => {
+    const user = request.user!
+    const ended = await deleteUserSessions(db.kysely, user.id, request.session!.id)
+    if (ended > 0) await recordEvent(db.kysely, user.id, 'other_sessions_ended', { ...requestInfo(request), now: clock() })
+    setFlash(reply, services, 'other-sessions-ended')
+    return await reply.redirect('/account', 303)
+  })
+
+  app.post('/account/password', async (request, reply) => {
+    const user = request.user!
+    const form = parseForm(passwordSchema, request.body)
+    if (!form.ok) return await showAccount(request, reply, form.errors, 400)
+    const stored = await findUserById(db.kysely, user.id)
+    if (stored === undefined || !await hasher.verify(stored.password_hash, form.data.currentPassword)) {
+      return await showAccount(request, reply, { currentPassword: 'That is not your current password.' }, 400)
+    }
+    await updatePasswordHash(db.kysely, user.id, await hasher.hash(form.data.newPassword))
+    await deleteUserSessions(db.kysely, user.id)
+    const issued = await sessions.create({ userId: user.id, remember: request.session!.remember === 1, ...requestInfo(request) })
+    setSessionCookie(reply, services, issued)
+    await recordEvent(db.kysely, user.id, 'password_changed', { ...requestInfo(request), now: clock() })
+    request.log.info({ userId: user.id }, 'password changed; every session replaced')
+    setFlash(reply, services, 'password-changed')
+    return await reply.redirect('/account', 303)
+  })
+}

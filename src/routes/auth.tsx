@@ -1,0 +1,142 @@
+/**
+ * Sign up, log in and log out: the original brief. Wrong credentials get one message whether or not the
+ * email is known (and the same argon2 cost); success always starts a new session with a new token.
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import { z } from 'zod'
+import { safeNextPath } from '../auth/safe-redirect.js'
+import type { Throttle } from '../auth/throttle.js'
+import { isUniqueViolation } from '../db/connect.js'
+import { recordEvent } from '../db/queries/events.js'
+import { findUserByEmail, insertUser, updatePasswordHash } from '../db/queries/users.js'
+import { setFlash } from '../http/flash.js'
+import { asRecord, checkbox, echo, emailField, existingPasswordField, newPasswordField, parseForm, text } from '../http/forms.js'
+import { requireAnonymous } from '../http/guards.js'
+import { pageContext, render } from '../http/render.js'
+import { requestInfo } from '../http/request-info.js'
+import { clearSessionCookie, setSessionCookie } from '../http/session.js'
+import { throttledError } from '../http/throttled.js'
+import type { Services } from '../services.js'
+import { LoginPage, LogoutPage, type SignupErrors, SignupPage } from '../views/pages/auth.js'
+
+export const WRONG_CREDENTIALS = 'Wrong credentials. Please try again.'
+export const EMAIL_TAKEN = 'An account with this email already exists.'
+
+const loginSchema = z.object({
+  email: text('Email').max(1000).transform((e) => e.trim().toLowerCase()),
+  password: existingPasswordField,
+  remember: checkbox
+})
+
+const signupSchema = z.object({
+  fullName: text('Full name').trim()
+    .min(1, { error: 'Enter your name.' })
+    .max(100, { error: 'Use at most 100 characters.' })
+    .regex(/^[^\p{Cc}\p{Cf}]*$/u, { error: 'Remove invisible or control characters.' }),
+  email: emailField,
+  password: newPasswordField,
+  confirmPassword: text('Password confirmation')
+}).superRefine((form, ctx) => {
+  if (form.confirmPassword.normalize('NFC') !== form.password) {
+    ctx.addIssue({ code: 'custom', path: ['confirmPassword'], message: 'The passwords do not match.' })
+  }
+})
+
+type Query = { Querystring: { next?: string } }
+
+export async function authRoutes (app: FastifyInstance, { services, throttle }: { services: Services, throttle: Throttle }): Promise<void> {
+  const { db, hasher, sessions, clock } = services
+
+  /** Replaces whatever session the browser had with a new one (no fixation) and sets the cookie. */
+  async function signIn (request: FastifyRequest, reply: FastifyReply, userId: number, remember: boolean): Promise<void> {
+    if (request.session !== null) await sessions.destroy(request.session.id)
+    const issued = await sessions.create({ userId, remember, ...requestInfo(request) })
+    setSessionCookie(reply, services, issued)
+  }
+
+  app.get<Query>('/login', { preHandler: requireAnonymous }, async (request, reply) =>
+    render(reply, <LoginPage ctx={pageContext(request, reply, services)} email='' remember={false} next={safeNextPath(request.query.next)} />))
+
+  app.post<Query>('/login', { preHandler: requireAnonymous }, async (request, reply) => {
+    const next = safeNextPath(request.query.next)
+    const form = parseForm(loginSchema, request.body)
+    if (!form.ok) {
+      return render(reply, <LoginPage ctx={pageContext(request, reply, services)} email={echo(form.raw, 'email')} remember={false} next={next} error={WRONG_CREDENTIALS} />, 400)
+    }
+    const { email, password, remember } = form.data
+    const info = requestInfo(request)
+    const verdict = await throttle.checkLogin(email, info.ip)
+    const user = await findUserByEmail(db.kysely, email)
+    if (!verdict.allowed) {
+      request.log.warn({ reason: verdict.reason, userId: user?.id }, 'login refused by throttle')
+      if (user !== undefined) await recordEvent(db.kysely, user.id, 'login_throttled', { ...info, now: clock() })
+      throw throttledError(verdict, 'log in')
+    }
+    const ok = await hasher.verify(user?.password_hash ?? null, password)
+    if (!ok || user === undefined) {
+      await throttle.loginFailed(email, info.ip)
+      request.log.info({ userId: user?.id }, 'login failed')
+      if (user !== undefined) await recordEvent(db.kysely, user.id, 'login_failed', { ...info, now: clock() })
+      return render(reply, <LoginPage ctx={pageContext(request, reply, services)} email={email} remember={remember} next={next} error={WRONG_CREDENTIALS} />, 401)
+    }
+    await throttle.loginSucceeded(email)
+    if (hasher.needsRehash(user.password_hash)) {
+      await updatePasswordHash(db.kysely, user.id, await hasher.hash(password))
+      request.log.info({ userId: user.id }, 'password hash upgraded to the current parameters')
+    }
+    await signIn(request, reply, user.id, remember)
+    await recordEvent(db.kysely, user.id, 'login', { ...info, now: clock() })
+    request.log.info({ userId: user.id, remember }, 'login succeeded')
+    setFlash(reply, services, 'logged-in')
+    return await reply.redirect(next, 303)
+  })
+
+  app.get('/signup', { preHandler: requireAnonymous }, async (request, reply) =>
+    render(reply, <SignupPage ctx={pageContext(request, reply, services)} values={{ fullName: '', email: '' }} errors={{}} />))
+
+  app.post('/signup', { preHandler: requireAnonymous }, async (request, reply) => {
+    const raw = asRecord(request.body)
+    const typed = { fullName: echo(raw, 'fullName'), email: echo(raw, 'email') }
+    const showForm = (errors: SignupErrors) =>
+      render(reply, <SignupPage ctx={pageContext(request, reply, services)} values={typed} errors={errors} />, 400)
+    const form = parseForm(signupSchema, raw)
+    if (!form.ok) return showForm(form.errors)
+    const { fullName, email, password } = form.data
+    if (await findUserByEmail(db.kysely, email) !== undefined) return showForm({ email: EMAIL_TAKEN })
+    const info = requestInfo(request)
+    const verdict = await throttle.takeSignup(info.ip)
+    if (!verdict.allowed) {
+      request.log.warn({ reason: verdict.reason }, 'sign-up refused by throttle')
+      throw throttledError(verdict, 'sign up')
+    }
+    const passwordHash = await hasher.hash(password)
+    let userId: number
+    try {
+      const now = clock()
+      userId = (await insertUser(db.kysely, { email, full_name: fullName, password_hash: passwordHash, role: 'adopter', created_at: now })).id
+    } catch (error) {
+      if (isUniqueViolation(error)) return showForm({ email: EMAIL_TAKEN })
+      throw error
+    }
+    await recordEvent(db.kysely, userId, 'signup', { ...info, now: clock() })
+    await signIn(request, reply, userId, false)
+    request.log.info({ userId }, 'account created')
+    setFlash(reply, services, 'signed-up')
+    return await reply.redirect('/', 303)
+  })
+
+  app.get('/logout', async (request, reply) =>
+    render(reply, <LogoutPage ctx={pageContext(request, reply, services)} />))
+
+  app.post('/logout', async (request, reply) => {
+    if (request.session !== null && request.user !== null) {
+      await sessions.destroy(request.session.id)
+      await recordEvent(db.kysely, request.user.id, 'logout', { ...requestInfo(request), now: clock() })
+      request.log.info({ userId: request.user.id }, 'logged out')
+    }
+    clearSessionCookie(reply, services)
+    reply.header('clear-site-data', '"cookies"')
+    setFlash(reply, services, 'logged-out')
+    return await reply.redirect('/', 303)
+  })
+}

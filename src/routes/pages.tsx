@@ -1,0 +1,44 @@
+/** Public pages: the pets, one pet, about, and the health check. */
+import type { FastifyInstance } from 'fastify'
+import { sql } from 'kysely'
+import { findPet, listPets } from '../db/queries/pets.js'
+import { notFound } from '../http/errors.js'
+import { pageContext, render } from '../http/render.js'
+import type { Services } from '../services.js'
+import { AboutPage } from '../views/pages/about.js'
+import { HomePage } from '../views/pages/home.js'
+import { PetPage } from '../views/pages/pet.js'
+
+/** Ids are positive integers that fit the database's integer column; anything else is simply not found. */
+export function parseId (raw: string): number | null {
+  return /^[1-9]\d{0,8}$/.test(raw) ? Number(raw) : null
+}
+
+export async function pageRoutes (app: FastifyInstance, { services }: { services: Services }): Promise<void> {
+  const { db } = services
+
+  app.get('/', async (request, reply) => {
+    const pets = await listPets(db.kysely)
+    return render(reply, <HomePage ctx={pageContext(request, reply, services)} pets={pets} />)
+  })
+
+  app.get('/about', async (request, reply) =>
+    render(reply, <AboutPage ctx={pageContext(request, reply, services)} />))
+
+  app.get<{ Params: { id: string } }>('/pets/:id', async (request, reply) => {
+    const id = parseId(request.params.id)
+    const pet = id === null ? undefined : await findPet(db.kysely, id)
+    if (pet === undefined) return notFound(request, reply, services)
+    return render(reply, <PetPage ctx={pageContext(request, reply, services)} pet={pet} />)
+  })
+
+  app.get('/healthz', async (request, reply) => {
+    try {
+      await sql`select 1`.execute(db.kysely)
+      return await reply.header('cache-control', 'no-store').send({ status: 'ok' })
+    } catch (error) {
+      request.log.error({ err: error }, 'health check: database does not answer')
+      return await reply.code(503).header('cache-control', 'no-store').send({ status: 'unavailable' })
+    }
+  })
+}

@@ -1,0 +1,15 @@
+/** The long-lived parts of the application, built once in buildApp and handed to every plugin. */
+import type { Config } from './config.js'
+import type { Db } from './db/connect.js'
+import type { PasswordHasher } from './auth/passwords.js'
+import type { Clock, SessionManager } from './auth/sessions.js'
+import type { CookieNames } from './http/cookies.js'
+
+export interface Services {
+  readonly config: Config
+  readonly db: Db
+  readonly clock: Clock
+  readonly hasher: PasswordHasher
+  readonly sessions: SessionManager
+  readonly cookies: CookieNames
+}

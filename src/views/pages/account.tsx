@@ -1,0 +1,139 @@
+/**
+ * The account page: who you are, where you are signed in (with buttons to end sessions), a password
+ * change form and the recent history of the account.
+ */
+import type { AccountEventType } from '../../db/schema.js'
+import type { PageContext } from '../context.js'
+import { Layout } from '../layout.js'
+import { CsrfField } from '../components/csrf-field.js'
+import { Field } from '../components/field.js'
+import { formatDate, formatDateTime, isoTime } from '../format.js'
+
+export interface AccountSessionView {
+  id: string
+  device: string
+  ip: string
+  lastSeenAt: number
+  createdAt: number
+  remember: boolean
+  current: boolean
+}
+
+export interface AccountEventView {
+  type: AccountEventType
+  ip: string
+  at: number
+}
+
+export type PasswordErrors = Partial<Record<'currentPassword' | 'newPassword' | 'confirmPassword', string>>
+
+export interface AccountPageProps {
+  ctx: PageContext
+  account: { fullName: string, email: string, role: string, createdAt: number }
+  sessions: AccountSessionView[]
+  events: AccountEventView[]
+  passwordErrors?: PasswordErrors
+}
+
+const EVENT_LABELS: Record<AccountEventType, string> = {
+  signup: 'Account created',
+  login: 'Logged in',
+  login_failed: 'Failed login',
+  login_throttled: 'Login refused (too many attempts)',
+  logout: 'Logged out',
+  password_changed: 'Password changed',
+  session_ended: 'Session ended',
+  other_sessions_ended: 'Other sessions ended',
+  sessions_revoked: 'All sessions revoked by an operator',
+  role_changed: 'Role changed'
+}
+
+function When ({ ms }: { ms: number }): JSX.Element {
+  return <time datetime={isoTime(ms)} safe>{formatDateTime(ms)}</time>
+}
+
+export function AccountPage ({ ctx, account, sessions, events, passwordErrors }: AccountPageProps): JSX.Element {
+  const token = ctx.csrfToken()
+  const others = sessions.filter((s) => !s.current).length
+  return (
+    <Layout title='Your account' ctx={ctx}>
+      <h1>Your account</h1>
+      <section aria-labelledby='profile-heading' class='panel'>
+        <h2 id='profile-heading'>Profile</h2>
+        <dl class='facts'>
+          <dt>Name</dt><dd safe>{account.fullName}</dd>
+          <dt>Email</dt><dd safe>{account.email}</dd>
+          <dt>Role</dt><dd>{account.role === 'staff' ? 'Rescue team' : 'Adopter'}</dd>
+          <dt>Member since</dt><dd><time datetime={isoTime(account.createdAt)} safe>{formatDate(account.createdAt)}</time></dd>
+        </dl>
+      </section>
+
+      <section aria-labelledby='sessions-heading' class='panel'>
+        <h2 id='sessions-heading'>Where you are signed in</h2>
+        <div class='table-wrap'>
+          <table>
+            <caption class='visually-hidden'>Active sessions</caption>
+            <thead><tr><th scope='col'>Device</th><th scope='col'>IP address</th><th scope='col'>Last seen</th><th scope='col'><span class='visually-hidden'>Action</span></th></tr></thead>
+            <tbody>
+              {sessions.map((s) => (
+                <tr>
+                  <td><span safe>{s.device}</span>{s.current && <strong class='badge'>this device</strong>}{s.remember && <span class='badge badge-quiet'>remembered</span>}</td>
+                  <td safe>{s.ip}</td>
+                  <td><When ms={s.lastSeenAt} /></td>
+                  <td>
+                    {s.current
+                      ? ''
+                      : (
+                        <form method='post' action='/account/sessions/end' class='inline-form'>
+                          <CsrfField token={token} />
+                          <input type='hidden' name='sessionId' value={s.id} />
+                          <button type='submit' class='button button-small button-secondary'>End session<span class='visually-hidden'> on <span safe>{s.device}</span></span></button>
+                        </form>
+                        )}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+        {others > 0 && (
+          <form method='post' action='/account/sessions/end-others' class='form'>
+            <CsrfField token={token} />
+            <button type='submit' class='button button-secondary'>Log out other sessions</button>
+          </form>
+        )}
+      </section>
+
+      <section aria-labelledby='password-heading' class='panel'>
+        <h2 id='password-heading'>Change password</h2>
+        <p>Changing your password logs you out everywhere else.</p>
+        <form method='post' action='/account/password' class='form' novalidate>
+          <CsrfField token={token} />
+          <Field name='currentPassword' label='Current password' type='password' autocomplete='current-password' error={passwordErrors?.currentPassword} maxlength={256} />
+          <Field name='newPassword' label='New password' type='password' autocomplete='new-password' hint='At least 8 characters. Avoid common passwords.' error={passwordErrors?.newPassword} minlength={8} maxlength={256} />
+          <Field name='confirmPassword' label='Confirm new password' type='password' autocomplete='new-password' error={passwordErrors?.confirmPassword} maxlength={256} />
+          <button type='submit' class='button'>Change password</button>
+        </form>
+      </section>
+
+      <section aria-labelledby='events-heading' class='panel'>
+        <h2 id='events-heading'>Recent activity</h2>
+        {events.length === 0
+          ? <p>No activity yet.</p>
+          : (
+            <div class='table-wrap'>
+              <table>
+                <caption class='visually-hidden'>The last 20 events on your account</caption>
+                <thead><tr><th scope='col'>What</th><th scope='col'>When</th><th scope='col'>IP address</th></tr></thead>
+                <tbody>
+                  {events.map((e) => (
+                    <tr><td safe>{EVENT_LABELS[e.type]}</td><td><When ms={e.at} /></td><td safe>{e.ip}</td></tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
+            )}
+      </section>
+    </Layout>
+  )
+}
