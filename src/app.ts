@@ -34,9 +34,8 @@ export const BODY_LIMIT_BYTES = 64 * 1024
 
 export interface AppOptions {
   clock?: Clock
-  /** A pino logger configuration or instance; defaults to pino at the configured level. */
-  logger?: FastifyServerOptions['logger']
-  loggerInstance?: FastifyServerOptions['loggerInstance']
+  /** Where log lines go (standard output by default); tests read them from here. */
+  logStream?: { write: (line: string) => void }
   /** Several processes share this database (WEB_CONCURRENCY > 1): counters must not live in memory. */
   sharedDatabase?: boolean
   /** A password hasher to use instead of one built from the configuration (tests use cheaper parameters). */
@@ -71,8 +70,11 @@ export async function buildApp (config: Config, options: AppOptions = {}): Promi
     return503OnClosing: true,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 }
   }
-  if (options.loggerInstance !== undefined) serverOptions.loggerInstance = options.loggerInstance
-  else serverOptions.logger = options.logger ?? { level: config.logLevel, redact: { paths: LOG_REDACT_PATHS, censor: '[redacted]' } }
+  serverOptions.logger = {
+    level: config.logLevel,
+    redact: { paths: LOG_REDACT_PATHS, censor: '[redacted]' },
+    ...(options.logStream !== undefined ? { stream: options.logStream } : {})
+  }
   const app = Fastify(serverOptions)
 
   const db = connect(config.database)
