@@ -55,4 +55,4 @@ export const existingPasswordField = text('Password')
   .max(MAX_PASSWORD_LENGTH * 4, { error: 'Enter your password.' })
   .transform(normalizePassword)
 
-export const checkbox = z.unknown().transform((v) => v === 'on' || v === 'true' || v === '1')
+export const checkbox = z.unknown().optional().transform((v) => v === 'on' || v === 'true' || v === '1')
