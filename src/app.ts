@@ -125,11 +125,12 @@ export async function buildApp (config: Config, options: AppOptions = {}): Promi
   await app.register(flashPlugin, { services })
   await app.register(csrfPlugin, { services })
 
+  // Before the routes: each route's context keeps the error handler in force when it was registered.
+  registerErrorPages(app, services)
   await app.register(pageRoutes, { services })
   await app.register(authRoutes, { services, throttle })
   await app.register(accountRoutes, { services })
   await app.register(petRoutes, { services })
-  registerErrorPages(app, services)
 
   return app
 }
