@@ -54,8 +54,10 @@ function limiterFactory (store: ThrottleStore) {
   }
 }
 
+/** The counter's current state, or null once its window has passed (a store may still hold the record). */
 async function consumed (limiter: RateLimiterAbstract, key: string): Promise<RateLimiterRes | null> {
-  return await limiter.get(key)
+  const res = await limiter.get(key)
+  return res !== null && res.msBeforeNext > 0 ? res : null
 }
 
 /** consume() rejects with the limiter's state once over the limit; here that is a normal outcome. */
