@@ -1,4 +1,5 @@
 /** Terminal input for the CLI: a hidden password prompt on a terminal, the first line of stdin otherwise. */
+import { once } from 'node:events'
 import { createInterface } from 'node:readline'
 import type { Readable, Writable } from 'node:stream'
 
@@ -14,8 +15,8 @@ export async function readPassword (io: Io, prompt: string): Promise<string> {
   if (io.stdin.isTTY === true && typeof io.stdin.setRawMode === 'function') return await promptHidden(io, prompt)
   const rl = createInterface({ input: io.stdin, terminal: false })
   try {
-    for await (const line of rl) return line.slice(0, MAX_PASSWORD_INPUT)
-    return ''
+    const [line] = await Promise.race([once(rl, 'line'), once(rl, 'close').then(() => [''])]) as [string]
+    return line.slice(0, MAX_PASSWORD_INPUT)
   } finally {
     rl.close()
   }
