@@ -1,0 +1,94 @@
+/**
+ * The process shell, as `npm start` runs it (the built server): a bad variable stops the start with a
+ * message and exit code 1; SIGTERM lets a request in flight finish, then closes.
+ */
+import { type ChildProcess, spawn } from 'node:child_process'
+import { existsSync, mkdtempSync, rmSync } from 'node:fs'
+import { request } from 'node:http'
+import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+
+const SERVER = join(import.meta.dirname, '../../dist/src/server.js')
+let dir: string
+beforeAll(() => {
+  if (!existsSync(SERVER)) throw new Error('Build first (npm run build): the process tests run the built server')
+  dir = mkdtempSync(join(tmpdir(), 'paws-process-'))
+})
+afterAll(() => { rmSync(dir, { recursive: true, force: true }) })
+
+async function freePort (): Promise<number> {
+  return await new Promise((resolve, reject) => {
+    const server = createServer()
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number }
+      server.close(() => { resolve(port) })
+    })
+    server.on('error', reject)
+  })
+}
+
+function start (env: Record<string, string>): { child: ChildProcess, output: () => string, exited: Promise<number | null> } {
+  const child = spawn(process.execPath, [SERVER], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+  let output = ''
+  child.stdout!.on('data', (c) => { output += String(c) })
+  child.stderr!.on('data', (c) => { output += String(c) })
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => { resolve(code) }))
+  return { child, output: () => output, exited }
+}
+
+/** Resolves once the server's output contains the text: the log is the synchronisation point. */
+async function waitForOutput (proc: ReturnType<typeof start>, text: string): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    const check = () => {
+      if (proc.output().includes(text)) { cleanup(); resolve() }
+    }
+    const onExit = () => { cleanup(); reject(new Error(`server exited before printing ${text}:\n${proc.output()}`)) }
+    const cleanup = () => { proc.child.stdout!.off('data', check); proc.child.off('exit', onExit) }
+    proc.child.stdout!.on('data', check)
+    proc.child.on('exit', onExit)
+    check()
+  })
+}
+
+describe('server process', () => {
+  it('a bad environment variable stops the start with a message naming it and exit code 1', async () => {
+    const proc = start({ PORT: 'not-a-port', DATABASE_URL: join(dir, 'bad.db') })
+    expect(await proc.exited).toBe(1)
+    expect(proc.output()).toContain('PORT="not-a-port": expected a port number')
+    expect(proc.output()).not.toContain('    at ')
+  })
+
+  it('serves the pets, and SIGTERM finishes a request in flight before closing', async () => {
+    const port = await freePort()
+    const proc = start({ PORT: String(port), HOST: '127.0.0.1', DATABASE_URL: join(dir, 'paws.db'), LOG_LEVEL: 'info' })
+    try {
+      await waitForOutput(proc, 'Paws Rescue Center listening on')
+      expect(proc.output()).toContain('"demoDataAdded":true')
+      expect(proc.output()).not.toContain('adminpass')
+
+      // A POST whose body has not finished arriving is a request in flight.
+      const body = 'email=team%40pawsrescue.co&password=x'
+      let status = 0
+      const answered = new Promise<void>((resolve, reject) => {
+        const req = request({ host: '127.0.0.1', port, method: 'POST', path: '/login', headers: { 'content-type': 'application/x-www-form-urlencoded', 'content-length': String(body.length) } }, (res) => {
+          status = res.statusCode ?? 0
+          res.resume()
+          res.on('end', resolve)
+        })
+        req.on('error', reject)
+        req.write(body.slice(0, 10))
+        waitForOutput(proc, '"url":"/login"').then(() => {
+          proc.child.kill('SIGTERM')
+          return waitForOutput(proc, 'shutting down')
+        }).then(() => { req.end(body.slice(10)) }, reject)
+      })
+      await answered
+      expect(status).toBe(403) // no form token: refused, but answered in full
+      expect(await proc.exited).toBe(0)
+    } finally {
+      proc.child.kill('SIGKILL')
+    }
+  })
+})

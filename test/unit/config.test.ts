@@ -1,0 +1,86 @@
+/** Configuration is read once, every problem is reported together, and the result is frozen. */
+import { describe, expect, it } from 'vitest'
+import { ConfigError, loadConfig } from '../../src/config.js'
+
+function problems (env: Record<string, string>): string[] {
+  try {
+    loadConfig(env, '/srv/paws')
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems
+    throw error
+  }
+  return []
+}
+
+describe('loadConfig', () => {
+  it('defaults: development on 127.0.0.1:3000 with SQLite at data/paws.db and the documented session timeouts', () => {
+    const config = loadConfig({}, '/srv/paws')
+    expect(config).toMatchObject({
+      env: 'development',
+      host: '127.0.0.1',
+      port: 3000,
+      seedDemoData: true,
+      trustProxy: false,
+      redis: null,
+      database: { kind: 'sqlite', file: '/srv/paws/data/paws.db' },
+      session: { idleTimeoutMs: 30 * 60_000, absoluteTimeoutMs: 12 * 3_600_000, rememberIdleTimeoutMs: 14 * 86_400_000, rememberAbsoluteTimeoutMs: 30 * 86_400_000, secureCookie: false },
+      throttle: { loginMaxFailures: 5, loginFailuresPerIpPerMinute: 20, signupsPerIpPerHour: 10 },
+      passwords: { argon2: { memoryCost: 19_456, timeCost: 2, parallelism: 1 } }
+    })
+  })
+
+  it('is frozen, all the way down', () => {
+    const config = loadConfig({}, '/srv/paws')
+    expect(Object.isFrozen(config)).toBe(true)
+    expect(Object.isFrozen(config.session)).toBe(true)
+    expect(() => { (config.session as { idleTimeoutMs: number }).idleTimeoutMs = 1 }).toThrow()
+  })
+
+  it.each([
+    ['data/other.db', '/srv/paws/data/other.db'],
+    ['/var/lib/paws.db', '/var/lib/paws.db'],
+    ['sqlite:data/x.db', '/srv/paws/data/x.db'],
+    ['sqlite:///var/lib/x.db', '/var/lib/x.db'],
+    ['file:/var/lib/y.db', '/var/lib/y.db'],
+    ['file:///var/lib/z.db', '/var/lib/z.db']
+  ])('DATABASE_URL=%s is the SQLite file %s', (url, file) => {
+    expect(loadConfig({ DATABASE_URL: url }, '/srv/paws').database).toEqual({ kind: 'sqlite', file })
+  })
+
+  it('DATABASE_URL=postgres://… selects PostgreSQL with the pool size', () => {
+    expect(loadConfig({ DATABASE_URL: 'postgres://u:p@db:5432/paws', DATABASE_POOL_SIZE: '4' }).database).toEqual({ kind: 'postgres', url: 'postgres://u:p@db:5432/paws', poolSize: 4 })
+  })
+
+  it('production requires SECRET_KEY, adds no demo data, and makes cookies Secure', () => {
+    expect(problems({ NODE_ENV: 'production' })).toEqual([expect.stringContaining('SECRET_KEY: required when NODE_ENV=production')])
+    const config = loadConfig({ NODE_ENV: 'production', SECRET_KEY: 'k'.repeat(40) })
+    expect(config.seedDemoData).toBe(false)
+    expect(config.session.secureCookie).toBe(true)
+  })
+
+  it('TRUST_PROXY makes cookies Secure and accepts true, a hop count or addresses', () => {
+    expect(loadConfig({ TRUST_PROXY: 'true' }).session.secureCookie).toBe(true)
+    expect(loadConfig({ TRUST_PROXY: '1' }).trustProxy).toBe(1)
+    expect(loadConfig({ TRUST_PROXY: '127.0.0.1,10.0.0.0/8' }).trustProxy).toBe('127.0.0.1,10.0.0.0/8')
+    expect(loadConfig({ TRUST_PROXY: 'false' }).trustProxy).toBe(false)
+  })
+
+  it('every invalid variable is reported at once, naming it and what it expects', () => {
+    const found = problems({ PORT: 'eighty', LOG_LEVEL: 'loud', DATABASE_URL: 'mysql://x', SESSION_IDLE_TIMEOUT_MINUTES: '-3', REDIS_URL: 'http://x', TRUST_PROXY: 'sometimes' })
+    expect(found.join('\n')).toMatch(/PORT="eighty": expected a port number/)
+    expect(found.join('\n')).toMatch(/LOG_LEVEL="loud": expected one of/)
+    expect(found.join('\n')).toMatch(/SESSION_IDLE_TIMEOUT_MINUTES="-3": expected a whole number of minutes/)
+    expect(found.join('\n')).toMatch(/REDIS_URL="http:\/\/x": expected a redis/)
+    expect(problems({ DATABASE_URL: 'mysql://x' })).toEqual([expect.stringMatching(/^DATABASE_URL="mysql:\/\/x": expected a file path/)])
+    expect(problems({ TRUST_PROXY: 'sometimes' })).toEqual([expect.stringMatching(/^TRUST_PROXY="sometimes"/)])
+  })
+
+  it('an idle timeout longer than the absolute lifetime is refused', () => {
+    expect(problems({ SESSION_IDLE_TIMEOUT_MINUTES: '800', SESSION_ABSOLUTE_TIMEOUT_HOURS: '12' })).toEqual([expect.stringContaining('SESSION_IDLE_TIMEOUT_MINUTES')])
+    expect(problems({ REMEMBER_IDLE_TIMEOUT_DAYS: '40' })).toEqual([expect.stringContaining('REMEMBER_IDLE_TIMEOUT_DAYS')])
+  })
+
+  it('empty variables count as unset', () => {
+    expect(loadConfig({ PORT: '', REDIS_URL: '' }).port).toBe(3000)
+  })
+})
