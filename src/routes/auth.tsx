@@ -21,6 +21,8 @@ import { LoginPage, LogoutPage, type SignupErrors, SignupPage } from '../views/p
 
 export const WRONG_CREDENTIALS = 'Wrong credentials. Please try again.'
 export const EMAIL_TAKEN = 'An account with this email already exists.'
+/** Home, marked so that it shows "You have been logged out." once (see the logout route). */
+export const LOGGED_OUT_HOME = '/?logged-out'
 
 const loginSchema = z.object({
   email: text('Email').max(1000).transform((e) => e.trim().toLowerCase()),
@@ -135,8 +137,9 @@ export async function authRoutes (app: FastifyInstance, { services, throttle }: 
       request.log.info({ userId: request.user.id }, 'logged out')
     }
     clearSessionCookie(reply, services)
+    // Clear-Site-Data also wipes any cookie this response sets, so the one-time message cannot ride in a
+    // cookie here: home takes the marker from the address, sets the message and drops the marker.
     reply.header('clear-site-data', '"cookies"')
-    setFlash(reply, services, 'logged-out')
-    return await reply.redirect('/', 303)
+    return await reply.redirect(LOGGED_OUT_HOME, 303)
   })
 }

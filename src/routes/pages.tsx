@@ -2,6 +2,7 @@
 import type { FastifyInstance } from 'fastify'
 import { findPet, listPets } from '../db/queries/pets.js'
 import { notFound } from '../http/errors.js'
+import { setFlash } from '../http/flash.js'
 import { pageContext, render } from '../http/render.js'
 import type { Services } from '../services.js'
 import { AboutPage } from '../views/pages/about.js'
@@ -16,7 +17,11 @@ export function parseId (raw: string): number | null {
 export async function pageRoutes (app: FastifyInstance, { services }: { services: Services }): Promise<void> {
   const { db } = services
 
-  app.get('/', async (request, reply) => {
+  app.get<{ Querystring: Record<string, string | undefined> }>('/', async (request, reply) => {
+    if (request.query['logged-out'] !== undefined) {
+      setFlash(reply, services, 'logged-out')
+      return await reply.redirect('/', 303)
+    }
     const pets = await listPets(db.kysely)
     return render(reply, <HomePage ctx={pageContext(request, reply, services)} pets={pets} />)
   })

@@ -56,8 +56,11 @@ describe('journeys', () => {
     expect(await navbar(page).getByRole('link', { name: 'Sign up' }).isVisible()).toBe(true)
     expect(await navbar(page).getByRole('link', { name: account.fullName }).count()).toBe(0)
     expect(await navbar(page).getByRole('button', { name: 'Log out' }).count()).toBe(0)
-    // Not asserted: the "You have been logged out." message. The logout response also sends
-    // Clear-Site-Data: "cookies", and Chromium then drops the flash cookie set by that same response.
+    // The message survives Clear-Site-Data ("cookies") on the logout response, once, at a clean address.
+    await flash(page, 'You have been logged out.').waitFor()
+    expect(new URL(page.url()).search).toBe('')
+    await page.reload()
+    expect(await flash(page, 'You have been logged out.').count()).toBe(0)
   })
 
   it('2. a wrong password shows "Wrong credentials. Please try again."; the right one "Successfully logged in!"', async () => {
