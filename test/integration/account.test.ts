@@ -152,11 +152,11 @@ describe('recent activity', () => {
     await other.login(email, password)
     await other.logout()
     const page = (await browser.get('/account')).body
-    for (const label of ['Account created', 'Failed login', 'Logged in', 'Logged out']) expect(page).toContain(`<td>${label}</td>`)
+    for (const label of ['Account created', 'Failed login', 'Logged in', 'Logged out']) expect(page).toContain(`<td data-label="What">${label}</td>`)
     expect(page).toMatch(/<time datetime="2026-11-25T12:00:00.000Z">25 Nov 2026, 12:00 UTC<\/time>/)
     for (let i = 0; i < 25; i++) await other.login(email, `wrong ${i}`)
     const full = (await browser.get('/account')).body
-    const rows = full.split('id="events-heading"')[1]!.match(/<tr><td>/g) ?? []
+    const rows = full.split('id="events-heading"')[1]!.match(/<tr><td data-label="What">/g) ?? []
     expect(rows).toHaveLength(20)
   })
 

@@ -71,15 +71,15 @@ export function AccountPage ({ ctx, account, sessions, events, passwordErrors }:
       <section aria-labelledby='sessions-heading' class='panel'>
         <h2 id='sessions-heading'>Where you are signed in</h2>
         <div class='table-wrap'>
-          <table>
+          <table class='stack-table'>
             <caption class='visually-hidden'>Active sessions</caption>
             <thead><tr><th scope='col'>Device</th><th scope='col'>IP address</th><th scope='col'>Last seen</th><th scope='col'><span class='visually-hidden'>Action</span></th></tr></thead>
             <tbody>
               {sessions.map((s) => (
                 <tr>
-                  <td><span safe>{s.device}</span>{s.current && <strong class='badge'>this device</strong>}{s.remember && <span class='badge badge-quiet'>remembered</span>}</td>
-                  <td safe>{s.ip}</td>
-                  <td><When ms={s.lastSeenAt} /></td>
+                  <td data-label='Device'><span safe>{s.device}</span>{s.current && <strong class='badge'>this device</strong>}{s.remember && <span class='badge badge-quiet'>remembered</span>}</td>
+                  <td data-label='IP address' safe>{s.ip}</td>
+                  <td data-label='Last seen'><When ms={s.lastSeenAt} /></td>
                   <td>
                     {s.current
                       ? ''
@@ -122,12 +122,12 @@ export function AccountPage ({ ctx, account, sessions, events, passwordErrors }:
           ? <p>No activity yet.</p>
           : (
             <div class='table-wrap'>
-              <table>
+              <table class='stack-table'>
                 <caption class='visually-hidden'>The last 20 events on your account</caption>
                 <thead><tr><th scope='col'>What</th><th scope='col'>When</th><th scope='col'>IP address</th></tr></thead>
                 <tbody>
                   {events.map((e) => (
-                    <tr><td safe>{EVENT_LABELS[e.type]}</td><td><When ms={e.at} /></td><td safe>{e.ip}</td></tr>
+                    <tr><td data-label='What' safe>{EVENT_LABELS[e.type]}</td><td data-label='When'><When ms={e.at} /></td><td data-label='IP address' safe>{e.ip}</td></tr>
                   ))}
                 </tbody>
               </table>
