@@ -23,9 +23,10 @@ export async function readPassword (io: Io, prompt: string): Promise<string> {
 }
 
 async function promptHidden (io: Io, prompt: string): Promise<string> {
-  io.stdout.write(prompt)
   const stdin = io.stdin
+  // Echo goes off before the prompt appears, so nothing typed after seeing it is ever echoed.
   stdin.setRawMode!(true)
+  io.stdout.write(prompt)
   stdin.resume()
   stdin.setEncoding('utf8')
   return await new Promise<string>((resolve, reject) => {
