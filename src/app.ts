@@ -54,20 +54,55 @@ export function describeDatabase (config: Config['database']): string {
   return url.toString()
 }
 
+/**
+ * TRUST_PROXY as Fastify takes it. A hop count means "trust the nearest N hops, whoever they are" (as in
+ * Express); Fastify would otherwise trust nothing for a bare number, so it becomes that function here.
+ * Addresses are the safer choice: they are checked against the connection's actual peer.
+ */
+function fastifyTrustProxy (trustProxy: Config['trustProxy']): FastifyServerOptions['trustProxy'] {
+  return typeof trustProxy === 'number' ? (_address: string, hop: number) => hop < trustProxy : trustProxy
+}
+
+/**
+ * Where the throttling counters live: Redis when configured; otherwise the database, which every process
+ * sharing it sees (another instance, a cluster worker); memory only for a private in-memory database.
+ */
 function throttleStore (config: Config, db: Db, redis: Redis | null, sharedDatabase: boolean): ThrottleStore {
   if (redis !== null) return { kind: 'redis', client: redis, keyPrefix: config.redis!.keyPrefix }
-  if (db.dialect === 'postgres' || sharedDatabase) return { kind: 'database', db }
+  const privateDatabase = config.database.kind === 'sqlite' && config.database.file === ':memory:'
+  if (!privateDatabase || sharedDatabase) return { kind: 'database', db }
   return { kind: 'memory' }
+}
+
+async function connectRedis (url: string, log: FastifyInstance['log']): Promise<Redis> {
+  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 2, enableOfflineQueue: true })
+  let firstError: Error | undefined
+  const onStartError = (error: Error) => { firstError ??= error }
+  redis.on('error', onStartError)
+  try {
+    await redis.connect()
+  } catch (error) {
+    redis.disconnect()
+    const where = new URL(url)
+    if (where.password !== '') where.password = '***'
+    const cause = firstError ?? (error instanceof Error ? error : new Error(String(error)))
+    throw new Error(`Redis at ${where.toString()} does not answer (REDIS_URL): ${cause.message}`)
+  }
+  redis.off('error', onStartError)
+  redis.on('error', (error: Error) => { log.warn({ err: error }, 'redis connection error') })
+  return redis
 }
 
 export async function buildApp (config: Config, options: AppOptions = {}): Promise<FastifyInstance> {
   const clock = options.clock ?? Date.now
   const serverOptions: FastifyServerOptions = {
-    trustProxy: config.trustProxy as FastifyServerOptions['trustProxy'],
+    trustProxy: fastifyTrustProxy(config.trustProxy),
     bodyLimit: BODY_LIMIT_BYTES,
     genReqId: () => randomUUID(),
     requestIdHeader: false,
-    return503OnClosing: true,
+    // While closing, requests that already reached this process are still answered (with Connection: close),
+    // not refused: a rolling restart then loses none of them.
+    return503OnClosing: false,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 }
   }
   serverOptions.logger = {
@@ -77,8 +112,13 @@ export async function buildApp (config: Config, options: AppOptions = {}): Promi
   }
   const app = Fastify(serverOptions)
 
-  const db = connect(config.database)
+  const db = connect(config.database, { onIdleError: (error) => { app.log.warn({ err: error }, 'idle database connection lost') } })
   let redis: Redis | null = null
+  // While closing, answers to requests still in flight ask the client to drop the connection, so an
+  // idle keep-alive socket cannot hold the shutdown open.
+  let closing = false
+  app.addHook('preClose', async () => { closing = true })
+  app.addHook('onSend', async (_request, reply) => { if (closing) reply.header('connection', 'close') })
   app.addHook('onClose', async () => {
     clearInterval(sweepTimer)
     await db.close()
@@ -90,10 +130,7 @@ export async function buildApp (config: Config, options: AppOptions = {}): Promi
     concurrency: config.passwords.hashConcurrency, queue: config.passwords.hashQueue
   })
   const seeded = config.seedDemoData ? await seedDemoData(db, hasher, clock()) : false
-  if (config.redis !== null) {
-    redis = new Redis(config.redis.url, { lazyConnect: true, maxRetriesPerRequest: 2, enableOfflineQueue: true })
-    await redis.connect()
-  }
+  if (config.redis !== null) redis = await connectRedis(config.redis.url, app.log)
   const store = throttleStore(config, db, redis, options.sharedDatabase ?? config.webConcurrency > 1)
   app.log.info({ database: describeDatabase(config.database), migrationsApplied: migrated, demoDataAdded: seeded, throttleStore: store.kind }, 'database ready')
 

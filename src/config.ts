@@ -133,6 +133,9 @@ export function loadConfig (env: Record<string, string | undefined>, cwd = proce
   if (isProduction && e.SECRET_KEY === undefined) problems.push('SECRET_KEY: required when NODE_ENV=production (at least 32 characters of random text: openssl rand -base64 48)')
   if (e.SESSION_IDLE_TIMEOUT_MINUTES * MINUTE_MS > e.SESSION_ABSOLUTE_TIMEOUT_HOURS * 60 * MINUTE_MS) problems.push('SESSION_IDLE_TIMEOUT_MINUTES: must not be longer than SESSION_ABSOLUTE_TIMEOUT_HOURS')
   if (e.REMEMBER_IDLE_TIMEOUT_DAYS > e.REMEMBER_ABSOLUTE_TIMEOUT_DAYS) problems.push('REMEMBER_IDLE_TIMEOUT_DAYS: must not be longer than REMEMBER_ABSOLUTE_TIMEOUT_DAYS')
+  if (e.WEB_CONCURRENCY > 1 && typeof database !== 'string' && database.kind === 'sqlite' && database.file === ':memory:') {
+    problems.push('WEB_CONCURRENCY: workers cannot share an in-memory database (DATABASE_URL=:memory:); use a file or PostgreSQL, or one worker')
+  }
   if (problems.length > 0 || typeof database === 'string' || trustProxy === null) throw new ConfigError(problems)
 
   const config: Config = {

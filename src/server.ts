@@ -1,14 +1,22 @@
 /**
  * The process shell: read the configuration, build the app, listen, and close gracefully on SIGTERM or
  * SIGINT (stop accepting, finish requests in flight, close the database). With WEB_CONCURRENCY > 1 the
- * primary forks that many workers sharing the port.
+ * primary forks that many workers sharing the port, replaces a worker that dies, replaces them one by one
+ * on SIGHUP (a rolling restart onto the code now on disk), and gives up when workers cannot start.
  */
-import cluster from 'node:cluster'
+import cluster, { type Worker } from 'node:cluster'
 import { randomBytes } from 'node:crypto'
+import { Server } from 'node:net'
+import type { FastifyInstance } from 'fastify'
 import { buildApp, describeDatabase } from './app.js'
 import { type Config, ConfigError, loadConfig } from './config.js'
 
 const SHUTDOWN_TIMEOUT_MS = 10_000
+/** Between refusing new connections and closing the rest: see stopAccepting(). */
+const ACCEPTED_GRACE_MS = 500
+/** A worker that has not listened within this time is taken for failed. */
+const WORKER_START_TIMEOUT_MS = 60_000
+const RESTART_DELAY_MS = 1_000
 
 function readConfig (): Config {
   try {
@@ -20,6 +28,32 @@ function readConfig (): Config {
     }
     throw error
   }
+}
+
+/**
+ * A cluster worker that has closed its server says goodbye before exiting. The primary may have handed it
+ * a connection just before learning that the server closed; the worker answers "not accepted" (and the
+ * primary gives it to another worker) only if it is still there to read the message. Exiting at once
+ * would leave that connection hanging, unanswered, in the primary.
+ */
+async function leaveCluster (): Promise<void> {
+  const worker = cluster.worker
+  if (worker === undefined || !worker.isConnected()) return
+  await new Promise<void>((resolve) => {
+    worker.once('disconnect', () => { resolve() })
+    worker.disconnect()
+  })
+}
+
+/**
+ * Closes the listening socket only: new connections are refused (a proxy then tries another instance),
+ * while connections already accepted keep going. Closing the HTTP server itself would also drop every
+ * connection without a request yet, including one accepted a moment ago whose request is on its way;
+ * the proxy, having sent that request, gets a reset and cannot resend a POST. app.close() comes
+ * ACCEPTED_GRACE_MS later, when such requests have arrived and are answered in full.
+ */
+function stopAccepting (app: FastifyInstance): void {
+  if (app.server.listening) Server.prototype.close.call(app.server)
 }
 
 async function runWorker (config: Config): Promise<void> {
@@ -34,10 +68,13 @@ async function runWorker (config: Config): Promise<void> {
       process.exit(1)
     }, SHUTDOWN_TIMEOUT_MS)
     timer.unref()
-    app.close().then(() => { process.exit(0) }, (error: unknown) => {
-      app.log.error({ err: error }, 'error while closing')
-      process.exit(1)
-    })
+    stopAccepting(app)
+    setTimeout(() => {
+      app.close().then(leaveCluster).then(() => { process.exit(0) }, (error: unknown) => {
+        app.log.error({ err: error }, 'error while closing')
+        process.exit(1)
+      })
+    }, ACCEPTED_GRACE_MS)
   }
   process.on('SIGTERM', () => shutdown('SIGTERM'))
   process.on('SIGINT', () => shutdown('SIGINT'))
@@ -45,23 +82,90 @@ async function runWorker (config: Config): Promise<void> {
   app.log.info({ address, database: describeDatabase(config.database), env: config.env, pid: process.pid }, `Paws Rescue Center listening on ${address}`)
 }
 
+function say (message: string): void {
+  process.stderr.write(`[primary ${process.pid}] ${message}\n`)
+}
+
 function runPrimary (config: Config): void {
   // Workers must share one key, or a form rendered by one worker would be refused by another.
   const env = { SECRET_KEY: process.env.SECRET_KEY ?? randomBytes(32).toString('base64url') }
+  const maxFailedStarts = Math.max(3, 2 * config.webConcurrency)
+  const listening = new Set<number>()
+  const retiring = new Set<number>()
+  let failedStarts = 0
   let stopping = false
-  const fork = () => cluster.fork(env)
-  for (let i = 0; i < config.webConcurrency; i++) fork()
-  cluster.on('exit', (worker, code, signal) => {
-    if (stopping) return
-    process.stderr.write(`worker ${worker.process.pid} exited (${signal ?? code}); starting another\n`)
-    fork()
-  })
-  const stop = (signal: NodeJS.Signals) => {
-    stopping = true
-    for (const worker of Object.values(cluster.workers ?? {})) worker?.process.kill(signal)
+  let rolling = false
+
+  const fork = (): Worker => {
+    const worker = cluster.fork(env)
+    worker.once('listening', () => {
+      listening.add(worker.id)
+      failedStarts = 0
+    })
+    return worker
   }
-  process.on('SIGTERM', () => stop('SIGTERM'))
-  process.on('SIGINT', () => stop('SIGINT'))
+
+  const stop = (signal: NodeJS.Signals, exitCode: number) => {
+    if (stopping) return
+    stopping = true
+    process.exitCode = exitCode
+    say(`${signal}: stopping ${Object.keys(cluster.workers ?? {}).length} worker(s)`)
+    for (const worker of Object.values(cluster.workers ?? {})) worker?.process.kill(signal)
+    // Workers finish their requests within their own timeout; one that hangs past it is ended.
+    setTimeout(() => {
+      for (const worker of Object.values(cluster.workers ?? {})) worker?.process.kill('SIGKILL')
+    }, SHUTDOWN_TIMEOUT_MS + 2_000).unref()
+  }
+
+  cluster.on('exit', (worker, code, signal) => {
+    const hadStarted = listening.delete(worker.id)
+    if (stopping || retiring.delete(worker.id)) return
+    if (!hadStarted && ++failedStarts >= maxFailedStarts) {
+      say(`${failedStarts} workers in a row exited before listening; giving up (see the errors above)`)
+      stop('SIGTERM', 1)
+      return
+    }
+    say(`worker ${worker.process.pid} exited (${signal ?? code}); starting another`)
+    // Not unref()d: with every worker gone, this timer is what keeps the primary alive until the next fork.
+    setTimeout(() => { if (!stopping) fork() }, hadStarted ? 0 : RESTART_DELAY_MS)
+  })
+
+  /** Replaces the workers one at a time; each old one is stopped only once its successor listens. */
+  const rollingRestart = async () => {
+    if (rolling || stopping) return
+    rolling = true
+    const old = Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined)
+    say(`SIGHUP: rolling restart of ${old.length} worker(s)`)
+    try {
+      for (const previous of old) {
+        if (stopping) return
+        if (previous.isDead()) continue
+        const next = fork()
+        const started = await new Promise<boolean>((resolve) => {
+          const timer = setTimeout(() => { resolve(false) }, WORKER_START_TIMEOUT_MS)
+          next.once('listening', () => { clearTimeout(timer); resolve(true) })
+          next.once('exit', () => { clearTimeout(timer); resolve(false) })
+        })
+        if (!started) {
+          say('a new worker did not start: rolling restart abandoned, the running workers stay')
+          return
+        }
+        if (previous.isDead()) continue
+        retiring.add(previous.id)
+        const gone = new Promise<void>((resolve) => { previous.once('exit', () => { resolve() }) })
+        previous.process.kill('SIGTERM')
+        await gone
+      }
+      say('rolling restart done')
+    } finally {
+      rolling = false
+    }
+  }
+
+  for (let i = 0; i < config.webConcurrency; i++) fork()
+  process.on('SIGTERM', () => stop('SIGTERM', 0))
+  process.on('SIGINT', () => stop('SIGINT', 0))
+  process.on('SIGHUP', () => { rollingRestart().catch((error: unknown) => { say(`rolling restart failed: ${String(error)}`) }) })
 }
 
 const config = readConfig()

@@ -45,10 +45,12 @@ function limiterFactory (store: ThrottleStore) {
         return new RateLimiterRedis({ ...options, storeClient: store.client, keyPrefix: `${store.keyPrefix}throttle:${name}` })
       case 'database': {
         const { driver } = store.db
+        // The tables come from a migration (2026-11-25T1800-throttle-counters): a new limiter needs one too.
         const tableName = `throttle_${name.replace(/-/g, '_')}`
+        const shared = { ...options, tableName, tableCreated: true, clearExpiredByTimeout: true }
         return driver.kind === 'sqlite'
-          ? new RateLimiterSQLite({ ...options, storeClient: driver.database, storeType: 'better-sqlite3', tableName, clearExpiredByTimeout: true })
-          : new RateLimiterPostgres({ ...options, storeClient: driver.pool, storeType: 'pool', tableName, clearExpiredByTimeout: true })
+          ? new RateLimiterSQLite({ ...shared, storeClient: driver.statements, storeType: 'better-sqlite3' })
+          : new RateLimiterPostgres({ ...shared, storeClient: driver.pool, storeType: 'pool' })
       }
     }
   }

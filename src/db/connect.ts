@@ -5,7 +5,7 @@
 import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
 import SqliteDatabase from 'better-sqlite3'
-import { Kysely, PostgresDialect, SqliteDialect } from 'kysely'
+import { Kysely, PostgresDialect, SqliteDialect, type SqliteDialectConfig } from 'kysely'
 import pg from 'pg'
 import type { DatabaseConfig } from '../config.js'
 import type { Database } from './schema.js'
@@ -15,22 +15,42 @@ export type Dialect = 'sqlite' | 'postgres'
 export interface Db {
   readonly kysely: Kysely<Database>
   readonly dialect: Dialect
-  /** The driver's own handle, for libraries that need it (the throttling counters' database store). */
-  readonly driver: { readonly kind: 'sqlite', readonly database: SqliteDatabase.Database } | { readonly kind: 'postgres', readonly pool: pg.Pool }
+  /**
+   * The driver's own handle, for libraries that need it (the throttling counters' database store). For
+   * SQLite, `statements` is the same connection with each prepared statement kept for reuse.
+   */
+  readonly driver:
+    | { readonly kind: 'sqlite', readonly database: SqliteDatabase.Database, readonly statements: CachedStatements }
+    | { readonly kind: 'postgres', readonly pool: pg.Pool }
   readonly close: () => Promise<void>
 }
 
 const PG_INT8_OID = 20
 const SQLITE_BUSY_TIMEOUT_MS = 5_000
+/** A request waits at most this long for a pooled connection, so a database that is down fails fast. */
+const PG_CONNECT_TIMEOUT_MS = 5_000
+const PG_IDLE_TIMEOUT_MS = 30_000
 
-export function connect (config: DatabaseConfig): Db {
+export interface ConnectOptions {
+  /**
+   * Told when an idle pooled connection breaks (the server restarted, an administrator ended it). The pool
+   * drops that connection and opens another when needed; without a listener the error would end the process.
+   */
+  onIdleError?: (error: Error) => void
+}
+
+export function connect (config: DatabaseConfig, options: ConnectOptions = {}): Db {
   if (config.kind === 'postgres') {
     const pool = new pg.Pool({
       connectionString: config.url,
       max: config.poolSize,
+      connectionTimeoutMillis: PG_CONNECT_TIMEOUT_MS,
+      idleTimeoutMillis: PG_IDLE_TIMEOUT_MS,
+      application_name: 'paws-rescue-center',
       // bigint columns hold epoch milliseconds, far below 2^53: safe as JavaScript numbers.
       types: { getTypeParser: (oid, format) => oid === PG_INT8_OID ? Number : pg.types.getTypeParser(oid, format) }
     })
+    pool.on('error', (error) => { options.onIdleError?.(error) })
     const kysely = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) })
     return { kysely, dialect: 'postgres', driver: { kind: 'postgres', pool }, close: async () => { await kysely.destroy() } }
   }
@@ -39,8 +59,42 @@ export function connect (config: DatabaseConfig): Db {
   database.pragma('journal_mode = WAL')
   database.pragma('synchronous = NORMAL')
   database.pragma('foreign_keys = ON')
-  const kysely = new Kysely<Database>({ dialect: new SqliteDialect({ database }) })
-  return { kysely, dialect: 'sqlite', driver: { kind: 'sqlite', database }, close: async () => { await kysely.destroy() } }
+  const statements = withStatementCache(database)
+  const kysely = new Kysely<Database>({ dialect: new SqliteDialect({ database: statements }) })
+  return { kysely, dialect: 'sqlite', driver: { kind: 'sqlite', database, statements }, close: async () => { await kysely.destroy() } }
+}
+
+/** Enough for every distinct query the application sends; past it the oldest statement is let go. */
+const SQLITE_STATEMENT_CACHE_SIZE = 500
+
+/** A SQLite connection whose prepare() hands back the statement prepared earlier for the same SQL. */
+export interface CachedStatements {
+  prepare: (sql: string) => SqliteDatabase.Statement
+  transaction: SqliteDatabase.Database['transaction']
+  close: () => void
+}
+
+/**
+ * Kysely and the throttling counters prepare every query they run, and preparing costs more than running
+ * a small query: keep each prepared statement and reuse it when the same SQL comes again (SQLite
+ * re-prepares one by itself when the schema changes). Statements are only run with get, all and run, one
+ * at a time on this single connection, so a shared statement is never busy; none sets a mode (pluck, raw).
+ */
+function withStatementCache (database: SqliteDatabase.Database): CachedStatements & SqliteDialectConfig['database'] {
+  const statements = new Map<string, SqliteDatabase.Statement>()
+  return {
+    transaction: database.transaction.bind(database),
+    close: () => { database.close() },
+    prepare: (sql: string) => {
+      let statement = statements.get(sql)
+      if (statement === undefined) {
+        statement = database.prepare(sql)
+        if (statements.size >= SQLITE_STATEMENT_CACHE_SIZE) statements.delete(statements.keys().next().value!)
+        statements.set(sql, statement)
+      }
+      return statement
+    }
+  }
 }
 
 /** True when the error is a unique-constraint violation on either database. */

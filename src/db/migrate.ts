@@ -6,9 +6,11 @@ import { type Kysely, type Migration, type MigrationResultSet, Migrator, sql } f
 import type { Db } from './connect.js'
 import type { Database } from './schema.js'
 import * as initial from './migrations/2026-11-25T1200-initial.js'
+import * as throttleCounters from './migrations/2026-11-25T1800-throttle-counters.js'
 
 export const migrations: Record<string, Migration> = {
-  '2026-11-25T1200-initial': initial
+  '2026-11-25T1200-initial': initial,
+  '2026-11-25T1800-throttle-counters': throttleCounters
 }
 
 function migrator (kysely: Kysely<any>): Migrator {

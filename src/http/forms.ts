@@ -16,8 +16,9 @@ export function asRecord (body: unknown): Record<string, unknown> {
   return typeof body === 'object' && body !== null && !Array.isArray(body) ? body as Record<string, unknown> : {}
 }
 
-/** A text field: one value, not a list (a field sent twice). */
+/** A text field: one value, not a list (a field sent twice), and no NUL character (PostgreSQL text cannot hold one). */
 export const text = (label: string) => z.string({ error: `${label} must be a single text value.` })
+  .refine((v) => !v.includes('\0'), { error: 'Remove invisible or control characters.' })
 
 export function parseForm<S extends z.ZodObject> (schema: S, body: unknown): FormResult<z.output<S>> {
   const raw = asRecord(body)
