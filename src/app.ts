@@ -121,6 +121,7 @@ export async function buildApp (config: Config, options: AppOptions = {}): Promi
   app.addHook('onSend', async (_request, reply) => { if (closing) reply.header('connection', 'close') })
   app.addHook('onClose', async () => {
     clearInterval(sweepTimer)
+    if (options.hasher === undefined) await hasher.close?.()
     await db.close()
     if (redis !== null) await redis.quit()
   })

@@ -1,13 +1,23 @@
 /**
- * Password hashing with argon2id, off the event loop, behind admission control: at most
- * `concurrency` hashes run at once and at most `queue` wait; past that the caller is told to come back
- * later (HasherBusyError), so a login storm cannot take every core from page views.
+ * Password hashing with argon2id on dedicated worker threads, behind admission control: `concurrency`
+ * threads each hash one password at a time, taking the next straight from their own queue (no round
+ * trip through the busy event loop between two hashes, so a hashing core never idles while work waits),
+ * and at most `queue` more may wait; past that the caller is told to come back later (HasherBusyError).
+ * A login storm therefore keeps `concurrency` cores hashing, at a lower priority, and cannot take the
+ * others from page views.
  */
-import { hash, parseOptions, verify } from '@node-rs/argon2'
+import { createRequire } from 'node:module'
+import { Worker } from 'node:worker_threads'
+import { parseOptions } from '@node-rs/argon2'
 import type { Argon2Params } from '../config.js'
 
 /** Argon2id's number in @node-rs/argon2's Algorithm enum (a const enum, not importable as a value). */
 const ARGON2ID = 2
+/**
+ * Hashing threads run at this lower scheduling priority: they take whatever CPU is spare, and whenever a
+ * core is contended the event loop serving pages (and the database, and the GC) comes first.
+ */
+const HASH_THREAD_NICE = 10
 
 export class HasherBusyError extends Error {
   readonly retryAfterSeconds = 2
@@ -22,29 +32,131 @@ export interface PasswordHasher {
   /** Verifies against the stored hash; with `null` it spends the same time on a dummy hash and fails. */
   verify: (storedHash: string | null, password: string) => Promise<boolean>
   needsRehash: (storedHash: string) => boolean
+  /** Stops the hashing threads; work still waiting is refused. */
+  close?: () => Promise<void>
+}
+
+type Job = { kind: 'hash', password: string } | { kind: 'verify', stored: string, password: string }
+type Outcome = { id: number, ok: true, value: string | boolean } | { id: number, ok: false, error: string }
+
+/** The thread's whole program: hash or verify each message in turn, synchronously, and answer. */
+const WORKER_SOURCE = `
+const { parentPort, workerData } = require('node:worker_threads')
+const argon2 = require(workerData.argon2)
+const options = workerData.options
+if (workerData.nice > 0) {
+  try { require('node:os').setPriority(workerData.nice) } catch {}
+}
+function verify (stored, password) {
+  try {
+    return argon2.verifySync(stored, password)
+  } catch {
+    return false
+  }
+}
+parentPort.on('message', ({ id, job }) => {
+  try {
+    const value = job.kind === 'hash' ? argon2.hashSync(job.password, options) : verify(job.stored, job.password)
+    parentPort.postMessage({ id, ok: true, value })
+  } catch (error) {
+    parentPort.postMessage({ id, ok: false, error: error instanceof Error ? error.message : String(error) })
+  }
+})
+`
+
+interface Pending { resolve: (value: string | boolean) => void, reject: (error: Error) => void }
+
+/** One hashing thread and the jobs sent to it, answered in order. */
+class HashThread {
+  private worker: Worker | null = null
+  readonly pending = new Map<number, Pending>()
+
+  constructor (private readonly workerData: { argon2: string, options: Argon2Params, nice: number }) {}
+
+  run (id: number, job: Job): Promise<string | boolean> {
+    const worker = this.worker ?? this.start()
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject })
+      // Held open only while it has work: an idle thread never keeps the process alive.
+      if (this.pending.size === 1) worker.ref()
+      worker.postMessage({ id, job })
+    })
+  }
+
+  private start (): Worker {
+    const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: this.workerData })
+    worker.unref()
+    worker.on('message', (outcome: Outcome) => {
+      const waiting = this.pending.get(outcome.id)
+      if (waiting === undefined) return
+      this.pending.delete(outcome.id)
+      if (this.pending.size === 0) worker.unref()
+      if (outcome.ok) waiting.resolve(outcome.value)
+      else waiting.reject(new Error(outcome.error))
+    })
+    const fail = (error: Error) => {
+      if (this.worker === worker) this.worker = null
+      for (const waiting of this.pending.values()) waiting.reject(error)
+      this.pending.clear()
+    }
+    worker.on('error', fail)
+    worker.on('exit', (code) => { fail(new Error(`password hashing thread exited (${code})`)) })
+    this.worker = worker
+    return worker
+  }
+
+  async stop (): Promise<void> {
+    const worker = this.worker
+    this.worker = null
+    if (worker !== null) await worker.terminate()
+  }
 }
 
 export function createPasswordHasher (params: Argon2Params, limits: { concurrency: number, queue: number }): PasswordHasher {
-  const options = { memoryCost: params.memoryCost, timeCost: params.timeCost, parallelism: params.parallelism }
-  const gate = createGate(limits.concurrency, limits.queue)
+  const workerData = {
+    argon2: createRequire(import.meta.url).resolve('@node-rs/argon2'),
+    options: { memoryCost: params.memoryCost, timeCost: params.timeCost, parallelism: params.parallelism },
+    // On Linux a thread's nice value is its own: only the hashing threads yield. Elsewhere it would be the process's.
+    nice: process.platform === 'linux' ? HASH_THREAD_NICE : 0
+  }
+  const threads = Array.from({ length: Math.max(1, limits.concurrency) }, () => new HashThread(workerData))
+  const capacity = threads.length + limits.queue
+  let nextId = 0
+  let inFlight = 0
   let dummyHash: Promise<string> | undefined
 
+  /** Admits the job if a thread or a place in the queue is free, and gives it to the least busy thread. */
+  async function submit (job: Job, admit = true): Promise<string | boolean> {
+    if (admit && inFlight >= capacity) throw new HasherBusyError()
+    let thread = threads[0]!
+    for (const t of threads) if (t.pending.size < thread.pending.size) thread = t
+    inFlight++
+    try {
+      return await thread.run(nextId++, job)
+    } finally {
+      inFlight--
+    }
+  }
+
+  function dummy (): Promise<string> {
+    dummyHash ??= (submit({ kind: 'hash', password: 'dummy password for unknown accounts' }, false) as Promise<string>)
+      .catch((error: unknown) => {
+        dummyHash = undefined
+        throw error
+      })
+    return dummyHash
+  }
+
   return {
-    hash: async (password) => await gate(async () => await hash(password, options)),
+    hash: async (password) => await submit({ kind: 'hash', password }) as string,
     verify: async (storedHash, password) => {
       if (storedHash === null) {
-        dummyHash ??= hash('dummy password for unknown accounts', options)
-        const dummy = await dummyHash
-        await gate(async () => await verify(dummy, password))
+        const stored = await dummy()
+        await submit({ kind: 'verify', stored, password })
         return false
       }
-      return await gate(async () => {
-        try {
-          return await verify(storedHash, password)
-        } catch {
-          return false
-        }
-      })
+      // A stored hash that cannot be read verifies nothing: false, not an error.
+      return await submit({ kind: 'verify', stored: storedHash, password }) === true
     },
     needsRehash: (storedHash) => {
       try {
@@ -56,27 +168,9 @@ export function createPasswordHasher (params: Argon2Params, limits: { concurrenc
       } catch {
         return true
       }
-    }
-  }
-}
-
-/** A counting semaphore with a bounded waiting line. */
-function createGate (concurrency: number, maxWaiting: number) {
-  let running = 0
-  const waiting: Array<() => void> = []
-  const release = () => {
-    const next = waiting.shift()
-    if (next === undefined) running--
-    else next()
-  }
-  return async <T>(task: () => Promise<T>): Promise<T> => {
-    if (running < concurrency) running++
-    else if (waiting.length < maxWaiting) await new Promise<void>((resolve) => waiting.push(resolve))
-    else throw new HasherBusyError()
-    try {
-      return await task()
-    } finally {
-      release()
+    },
+    close: async () => {
+      await Promise.all(threads.map(async (t) => { await t.stop() }))
     }
   }
 }

@@ -1,5 +1,6 @@
 /** Session rows, keyed by the SHA-256 of the token. Validity rules live in auth/sessions.ts. */
 import type { Kysely } from 'kysely'
+import { precompiled } from '../precompiled.js'
 import type { Database, Role, SessionRow } from '../schema.js'
 
 type Q = Kysely<Database>
@@ -13,16 +14,18 @@ export async function insertSession (db: Q, row: SessionRow): Promise<void> {
   await db.insertInto('sessions').values(row).execute()
 }
 
+/** Runs on every request: compiled once (precompiled). */
+const selectSessionWithUser = precompiled((db: Q, id: string) => db.selectFrom('sessions')
+  .innerJoin('users', 'users.id', 'sessions.user_id')
+  .select([
+    'sessions.id', 'sessions.user_id', 'sessions.created_at', 'sessions.last_seen_at', 'sessions.expires_at',
+    'sessions.remember', 'sessions.user_agent', 'sessions.ip',
+    'users.email', 'users.full_name', 'users.role', 'users.created_at as user_created_at'
+  ])
+  .where('sessions.id', '=', id))
+
 export async function findSessionWithUser (db: Q, id: string): Promise<SessionWithUser | undefined> {
-  const row = await db.selectFrom('sessions')
-    .innerJoin('users', 'users.id', 'sessions.user_id')
-    .select([
-      'sessions.id', 'sessions.user_id', 'sessions.created_at', 'sessions.last_seen_at', 'sessions.expires_at',
-      'sessions.remember', 'sessions.user_agent', 'sessions.ip',
-      'users.email', 'users.full_name', 'users.role', 'users.created_at as user_created_at'
-    ])
-    .where('sessions.id', '=', id)
-    .executeTakeFirst()
+  const [row] = (await selectSessionWithUser(db, id)).rows
   if (row === undefined) return undefined
   const { email, full_name: fullName, role, user_created_at: createdAt, ...session } = row
   return { session, user: { id: session.user_id, email, fullName, role, createdAt } }
