@@ -65,7 +65,8 @@ export default defineConfig(async () => {
       testTimeout: 30_000,
       hookTimeout: 60_000,
       pool: 'forks',
-      reporters: ['default'],
+      // In CI the counts are also written as JSON, for .ci/run's closing summary line.
+      reporters: ci ? ['default', ['json', { outputFile: 'test-results/vitest.json' }]] : ['default'],
       passWithNoTests: true,
       globalSetup: ['test/helpers/global-setup.ts'],
       env: { PAWS_TEST_RUN: TEST_RUN_ID },
