@@ -66,7 +66,7 @@ export default defineConfig(async () => {
       hookTimeout: 60_000,
       pool: 'forks',
       // In CI the counts are also written as JSON, for .ci/run's closing summary line.
-      reporters: ci ? ['default', ['json', { outputFile: 'test-results/vitest.json' }]] : ['default'],
+      reporters: ci ? ['default', ['json', { outputFile: 'test-results/vitest.json' }] as [string, { outputFile: string }]] : ['default'],
       passWithNoTests: true,
       globalSetup: ['test/helpers/global-setup.ts'],
       env: { PAWS_TEST_RUN: TEST_RUN_ID },

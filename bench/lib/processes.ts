@@ -5,8 +5,8 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { createWriteStream, readdirSync, readFileSync } from 'node:fs'
 import http from 'node:http'
-import net from 'node:net'
 import { sleep } from './stats.js'
+import { freePort } from '../../test/helpers/ports.js'
 
 export interface Started {
   child: ChildProcess
@@ -15,19 +15,6 @@ export interface Started {
   port: number
   logFile: string
   stop: () => Promise<number | null>
-}
-
-export async function freePort (): Promise<number> {
-  return await new Promise((resolve, reject) => {
-    const server = net.createServer()
-    server.unref()
-    server.on('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address()
-      const port = typeof address === 'object' && address !== null ? address.port : 0
-      server.close(() => { resolve(port) })
-    })
-  })
 }
 
 async function get (url: string): Promise<number> {
@@ -204,3 +191,4 @@ export function processesNamed (name: string): Record<string, number> {
   }
   return found
 }
+export { freePort }

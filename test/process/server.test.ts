@@ -5,10 +5,10 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { existsSync, mkdtempSync, rmSync } from 'node:fs'
 import { request } from 'node:http'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { freePort } from '../helpers/ports.js'
 
 const SERVER = join(import.meta.dirname, '../../dist/src/server.js')
 let dir: string
@@ -17,17 +17,6 @@ beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'paws-process-'))
 })
 afterAll(() => { rmSync(dir, { recursive: true, force: true }) })
-
-async function freePort (): Promise<number> {
-  return await new Promise((resolve, reject) => {
-    const server = createServer()
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number }
-      server.close(() => { resolve(port) })
-    })
-    server.on('error', reject)
-  })
-}
 
 function start (env: Record<string, string>): { child: ChildProcess, output: () => string, exited: Promise<number | null> } {
   const child = spawn(process.execPath, [SERVER], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
