@@ -1,4 +1,7 @@
-/** Route guards that read like the rule they enforce; used as preHandler hooks. */
+/**
+ * Route guards that read like the rule they enforce; used as preHandler hooks. A guard that answers
+ * returns the reply, as Fastify asks of async hooks that respond.
+ */
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { safeNextPath } from '../auth/safe-redirect.js'
 import { HttpError } from './errors.js'
@@ -9,20 +12,17 @@ function sendToLogin (request: FastifyRequest, reply: FastifyReply): FastifyRepl
   return reply.redirect(next === '/' ? '/login' : `/login?next=${encodeURIComponent(next)}`, 303)
 }
 
-export async function requireUser (request: FastifyRequest, reply: FastifyReply): Promise<void> {
-  if (request.user === null) await sendToLogin(request, reply)
+export async function requireUser (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> {
+  if (request.user === null) return sendToLogin(request, reply)
 }
 
-export async function requireStaff (request: FastifyRequest, reply: FastifyReply): Promise<void> {
-  if (request.user === null) {
-    await sendToLogin(request, reply)
-    return
-  }
+export async function requireStaff (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> {
+  if (request.user === null) return sendToLogin(request, reply)
   if (request.user.role !== 'staff') {
     throw new HttpError(403, 'Staff only', 'Only the rescue team can change pets. If you think you should have access, please contact us.', 'not staff')
   }
 }
 
-export async function requireAnonymous (request: FastifyRequest, reply: FastifyReply): Promise<void> {
-  if (request.user !== null) await reply.redirect('/', 303)
+export async function requireAnonymous (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> {
+  if (request.user !== null) return reply.redirect('/', 303)
 }
