@@ -52,13 +52,13 @@ describe('bodies', () => {
 
   it.each([
     '%', '%E0%A4%A', 'a=%ZZ&b=%', '&&&===&', '\u0000\u0001', Buffer.from([0xff, 0xfe, 0x00, 0x80, 0xc3]).toString('latin1'), 'email[]=x&email[]=y', '__proto__[admin]=1&constructor[prototype][x]=1'
-  ])('a malformed body (%j) gets a 4xx page, never a 5xx, and changes nothing', async (payload) => {
+  ])('a malformed body (%j) gets the 400 page, never a 5xx, and changes nothing', async (payload) => {
     const before = await userCount()
     const browser = new TestBrowser(t.app)
     const token = await browser.csrfFrom('/signup')
     const res = await rawPost(browser, '/signup', `_csrf=${token}&${payload}`, 'application/x-www-form-urlencoded')
-    expect(res.statusCode).toBeGreaterThanOrEqual(400)
-    expect(res.statusCode).toBeLessThan(500)
+    expect(res.statusCode).toBe(400)
+    expect(res.headers['content-type']).toContain('text/html')
     expect(await userCount()).toBe(before)
   })
 
