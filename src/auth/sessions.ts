@@ -7,6 +7,7 @@ import type { Config } from '../config.js'
 import type { Db } from '../db/connect.js'
 import * as q from '../db/queries/sessions.js'
 import type { SessionWithUser } from '../db/queries/sessions.js'
+import type { SessionRow } from '../db/schema.js'
 import { hashToken, looksLikeToken, newToken } from './tokens.js'
 
 export type Clock = () => number
@@ -31,16 +32,23 @@ export interface SessionManager {
   resolve: (token: string | undefined) => Promise<SessionWithUser | null>
   destroy: (id: string) => Promise<void>
   sweep: () => Promise<number>
-  idleTimeoutMs: (remember: boolean) => number
+  /** Whether a stored session may still be honoured now. */
+  isLive: (session: Pick<SessionRow, 'expires_at' | 'last_seen_at' | 'remember'>) => boolean
 }
 
 const MAX_USER_AGENT_LENGTH = 512
 
-export function createSessionManager (db: Db, policy: Config['session'], clock: Clock): SessionManager {
-  const idleTimeoutMs = (remember: boolean) => remember ? policy.rememberIdleTimeoutMs : policy.idleTimeoutMs
+/** The one rule for a live session: before its absolute expiry, and used within its idle timeout. */
+export function isSessionLive (
+  session: Pick<SessionRow, 'expires_at' | 'last_seen_at' | 'remember'>, now: number, policy: Config['session']
+): boolean {
+  const idleTimeoutMs = session.remember === 1 ? policy.rememberIdleTimeoutMs : policy.idleTimeoutMs
+  return now < session.expires_at && now - session.last_seen_at < idleTimeoutMs
+}
 
+export function createSessionManager (db: Db, policy: Config['session'], clock: Clock): SessionManager {
   return {
-    idleTimeoutMs,
+    isLive: (session) => isSessionLive(session, clock(), policy),
 
     async create ({ userId, remember, userAgent, ip }) {
       const token = newToken()
@@ -67,7 +75,7 @@ export function createSessionManager (db: Db, policy: Config['session'], clock: 
       if (found === undefined) return null
       const now = clock()
       const { session } = found
-      if (now >= session.expires_at || now - session.last_seen_at >= idleTimeoutMs(session.remember === 1)) {
+      if (!isSessionLive(session, now, policy)) {
         await q.deleteSession(db.kysely, id)
         return null
       }

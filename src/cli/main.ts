@@ -6,6 +6,7 @@
 import { parseArgs } from 'node:util'
 import { pathToFileURL } from 'node:url'
 import { createPasswordHasher } from '../auth/passwords.js'
+import { isSessionLive } from '../auth/sessions.js'
 import { type Config, ConfigError, loadConfig } from '../config.js'
 import { connect, type Db, isUniqueViolation } from '../db/connect.js'
 import { migrateToLatest } from '../db/migrate.js'
@@ -106,7 +107,7 @@ export async function runCli (argv: string[], io: Io, env: Record<string, string
       case 'sessions': {
         const user = await accountByEmail(db, rest[0])
         const now = Date.now()
-        const rows = (await listUserSessions(db.kysely, user.id)).filter((s) => s.expires_at > now)
+        const rows = (await listUserSessions(db.kysely, user.id)).filter((s) => isSessionLive(s, now, config.session))
         if (rows.length === 0) io.stdout.write(`${user.email} has no active sessions.\n`)
         for (const s of rows) {
           io.stdout.write(`${describeDevice(s.user_agent)}  ${s.ip}  last seen ${formatDateTime(s.last_seen_at)}  ${s.remember === 1 ? 'remembered' : ''}\n`)

@@ -56,4 +56,13 @@ export const existingPasswordField = text('Password')
   .max(MAX_PASSWORD_LENGTH * 4, { error: 'Enter your password.' })
   .transform(normalizePassword)
 
+/** A refinement for a form whose `confirmPassword` must repeat the password field `field`. */
+export function confirms<K extends string> (field: K) {
+  return (form: Record<K | 'confirmPassword', string>, ctx: z.RefinementCtx) => {
+    if (normalizePassword(form.confirmPassword) !== form[field]) {
+      ctx.addIssue({ code: 'custom', path: ['confirmPassword'], message: 'The passwords do not match.' })
+    }
+  }
+}
+
 export const checkbox = z.unknown().optional().transform((v) => v === 'on' || v === 'true' || v === '1')

@@ -8,7 +8,7 @@ import { recentEvents, recordEvent } from '../db/queries/events.js'
 import { deleteUserSession, deleteUserSessions, listUserSessions } from '../db/queries/sessions.js'
 import { findUserById, updatePasswordHash } from '../db/queries/users.js'
 import { setFlash } from '../http/flash.js'
-import { existingPasswordField, newPasswordField, parseForm, text } from '../http/forms.js'
+import { confirms, existingPasswordField, newPasswordField, parseForm, text } from '../http/forms.js'
 import { requireUser } from '../http/guards.js'
 import { pageContext, render } from '../http/render.js'
 import { requestInfo } from '../http/request-info.js'
@@ -21,11 +21,7 @@ const passwordSchema = z.object({
   currentPassword: existingPasswordField,
   newPassword: newPasswordField,
   confirmPassword: text('Password confirmation')
-}).superRefine((form, ctx) => {
-  if (form.confirmPassword.normalize('NFC') !== form.newPassword) {
-    ctx.addIssue({ code: 'custom', path: ['confirmPassword'], message: 'The passwords do not match.' })
-  }
-})
+}).superRefine(confirms('newPassword'))
 
 const endSessionSchema = z.object({ sessionId: text('Session').regex(/^[0-9a-f]{64}$/) })
 
@@ -39,8 +35,7 @@ export async function accountRoutes (app: FastifyInstance, { services }: { servi
     const user = request.user!
     const current = request.session!.id
     const [rows, events] = await Promise.all([listUserSessions(db.kysely, user.id), recentEvents(db.kysely, user.id)])
-    const now = clock()
-    const active = rows.filter((s) => now < s.expires_at && now - s.last_seen_at < sessions.idleTimeoutMs(s.remember === 1))
+    const active = rows.filter((s) => sessions.isLive(s))
     return render(reply, (
       <AccountPage
         ctx={pageContext(request, reply, services)}

@@ -10,7 +10,7 @@ import { isUniqueViolation } from '../db/connect.js'
 import { recordEvent } from '../db/queries/events.js'
 import { findUserByEmail, insertUser, updatePasswordHash } from '../db/queries/users.js'
 import { setFlash } from '../http/flash.js'
-import { asRecord, checkbox, echo, emailField, existingPasswordField, newPasswordField, parseForm, text } from '../http/forms.js'
+import { asRecord, checkbox, confirms, echo, emailField, existingPasswordField, newPasswordField, parseForm, text } from '../http/forms.js'
 import { requireAnonymous } from '../http/guards.js'
 import { pageContext, render } from '../http/render.js'
 import { requestInfo } from '../http/request-info.js'
@@ -38,11 +38,7 @@ const signupSchema = z.object({
   email: emailField,
   password: newPasswordField,
   confirmPassword: text('Password confirmation')
-}).superRefine((form, ctx) => {
-  if (form.confirmPassword.normalize('NFC') !== form.password) {
-    ctx.addIssue({ code: 'custom', path: ['confirmPassword'], message: 'The passwords do not match.' })
-  }
-})
+}).superRefine(confirms('password'))
 
 type Query = { Querystring: { next?: string } }
 

@@ -63,6 +63,8 @@ describe('cli', () => {
   })
 
   it('sessions lists an account’s sessions and revoke ends them all', async () => {
+    // The CLI reads the real clock: the app's sessions must be live by it, whatever the day.
+    t.clock.set(Date.now())
     const a = new TestBrowser(t.app)
     const b = new TestBrowser(t.app, 'Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:140.0) Gecko/20100101 Firefox/140.0')
     await a.login(DEMO_STAFF.email, DEMO_STAFF.password)
