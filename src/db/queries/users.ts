@@ -24,8 +24,3 @@ export async function updatePasswordHash (db: Q, userId: number, passwordHash: s
 export async function setRole (db: Q, userId: number, role: Role): Promise<void> {
   await db.updateTable('users').set({ role }).where('id', '=', userId).execute()
 }
-
-export async function countUsers (db: Q): Promise<number> {
-  const row = await db.selectFrom('users').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()
-  return Number(row.n)
-}
