@@ -7,7 +7,6 @@ import { randomUUID } from 'node:crypto'
 import cookie from '@fastify/cookie'
 import formbody from '@fastify/formbody'
 import fastifyStatic from '@fastify/static'
-import { fastifyKitaHtml } from '@kitajs/fastify-html-plugin'
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
 import { Redis } from 'ioredis'
 import { createPasswordHasher, type PasswordHasher } from './auth/passwords.js'
@@ -28,6 +27,7 @@ import { authRoutes } from './routes/auth.js'
 import { pageRoutes } from './routes/pages.js'
 import { petRoutes } from './routes/pets.js'
 import { PUBLIC_DIR } from './paths.js'
+import { createPetCatalog } from './pets/catalog.js'
 import type { Services } from './services.js'
 
 export const BODY_LIMIT_BYTES = 64 * 1024
@@ -118,13 +118,21 @@ export async function buildApp (config: Config, options: AppOptions = {}): Promi
   // idle keep-alive socket cannot hold the shutdown open.
   let closing = false
   app.addHook('preClose', async () => { closing = true })
-  app.addHook('onSend', async (_request, reply) => { if (closing) reply.header('connection', 'close') })
+  app.addHook('onSend', (_request, reply, payload, done) => {
+    if (closing) reply.header('connection', 'close')
+    done(null, payload)
+  })
   app.addHook('onClose', async () => {
     clearInterval(sweepTimer)
     if (options.hasher === undefined) await hasher.close?.()
     await db.close()
     if (redis !== null) await redis.quit()
   })
+
+  // The in-process caches (sessions, the pet list) check the database's change mark at most once per
+  // request, and never with a value read before the request began (src/db/change-signal.ts).
+  const changes = db.changes
+  if (changes !== null) app.addHook('onRequest', (_request, _reply, done) => { changes.refresh(); done() })
 
   const migrated = await migrateToLatest(db)
   const hasher = options.hasher ?? createPasswordHasher(config.passwords.argon2, {
@@ -136,7 +144,7 @@ export async function buildApp (config: Config, options: AppOptions = {}): Promi
   app.log.info({ database: describeDatabase(config.database), migrationsApplied: migrated, demoDataAdded: seeded, throttleStore: store.kind }, 'database ready')
 
   const sessions = createSessionManager(db, config.session, clock)
-  const services: Services = { config, db, clock, hasher, sessions, cookies: cookieNames(config.session.secureCookie) }
+  const services: Services = { config, db, clock, hasher, sessions, cookies: cookieNames(config.session.secureCookie), pets: createPetCatalog(db) }
   const throttle = createThrottle(config.throttle, store)
   const sweepTimer = setInterval(() => {
     sessions.sweep().then(
@@ -149,7 +157,6 @@ export async function buildApp (config: Config, options: AppOptions = {}): Promi
   app.removeAllContentTypeParsers()
   await app.register(formbody, { bodyLimit: BODY_LIMIT_BYTES })
   await app.register(cookie)
-  await app.register(fastifyKitaHtml)
   await registerSecurityHeaders(app, { https: config.session.secureCookie })
   await app.register(fastifyStatic, {
     root: PUBLIC_DIR,

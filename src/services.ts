@@ -4,6 +4,7 @@ import type { Db } from './db/connect.js'
 import type { PasswordHasher } from './auth/passwords.js'
 import type { Clock, SessionManager } from './auth/sessions.js'
 import type { CookieNames } from './http/cookies.js'
+import type { PetCatalog } from './pets/catalog.js'
 
 export interface Services {
   readonly config: Config
@@ -12,4 +13,5 @@ export interface Services {
   readonly hasher: PasswordHasher
   readonly sessions: SessionManager
   readonly cookies: CookieNames
+  readonly pets: PetCatalog
 }

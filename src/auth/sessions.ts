@@ -46,7 +46,45 @@ export function isSessionLive (
   return now < session.expires_at && now - session.last_seen_at < idleTimeoutMs
 }
 
+/** At most this many sessions are kept in memory; past it the longest-kept is let go. */
+const SESSION_CACHE_SIZE = 10_000
+
+/**
+ * The sessions that cookies resolved to, kept in memory while the database's change mark stays the same
+ * (src/db/change-signal.ts, SQLite only). Any write anywhere, such as a logout in another process, a password
+ * change, a revocation from the CLI or a last-seen update, moves the mark and empties the cache, so a
+ * session is never honoured after its row is gone. Liveness (idle and absolute expiry) is still checked
+ * against the clock on every request. Entries are keyed by the token's SHA-256, like the table; unknown
+ * tokens are not kept. On PostgreSQL (no cheap signal) every request reads the table.
+ */
+function createSessionCache (db: Db): { get: (id: string) => Promise<SessionWithUser | undefined> } {
+  const changes = db.changes
+  if (changes === null) return { get: async (id) => await q.findSessionWithUser(db.kysely, id) }
+  const kept = new Map<string, SessionWithUser>()
+  let keptMark = ''
+  return {
+    async get (id) {
+      const mark = changes.mark()
+      if (mark !== keptMark) {
+        kept.clear()
+        keptMark = mark
+      }
+      const hit = kept.get(id)
+      if (hit !== undefined) return hit
+      // The mark is taken before the query: a write landing while it runs moves the mark, and the next call reads again.
+      const found = await q.findSessionWithUser(db.kysely, id)
+      if (found === undefined || keptMark !== mark) return found
+      Object.freeze(found.session)
+      Object.freeze(found.user)
+      if (kept.size >= SESSION_CACHE_SIZE) kept.delete(kept.keys().next().value!)
+      kept.set(id, Object.freeze(found))
+      return found
+    }
+  }
+}
+
 export function createSessionManager (db: Db, policy: Config['session'], clock: Clock): SessionManager {
+  const cache = createSessionCache(db)
   return {
     isLive: (session) => isSessionLive(session, clock(), policy),
 
@@ -71,7 +109,7 @@ export function createSessionManager (db: Db, policy: Config['session'], clock: 
     async resolve (token) {
       if (!looksLikeToken(token)) return null
       const id = hashToken(token)
-      const found = await q.findSessionWithUser(db.kysely, id)
+      const found = await cache.get(id)
       if (found === undefined) return null
       const now = clock()
       const { session } = found
@@ -81,7 +119,7 @@ export function createSessionManager (db: Db, policy: Config['session'], clock: 
       }
       if (now - session.last_seen_at >= policy.lastSeenWriteIntervalMs) {
         await q.touchSession(db.kysely, id, now)
-        session.last_seen_at = now
+        return { ...found, session: { ...session, last_seen_at: now } }
       }
       return found
     },

@@ -8,6 +8,7 @@ import SqliteDatabase from 'better-sqlite3'
 import { Kysely, PostgresDialect, SqliteDialect, type SqliteDialectConfig } from 'kysely'
 import pg from 'pg'
 import type { DatabaseConfig } from '../config.js'
+import { type ChangeSignal, sqliteChangeSignal } from './change-signal.js'
 import type { Database } from './schema.js'
 
 export type Dialect = 'sqlite' | 'postgres'
@@ -22,6 +23,8 @@ export interface Db {
   readonly driver:
     | { readonly kind: 'sqlite', readonly database: SqliteDatabase.Database, readonly statements: CachedStatements }
     | { readonly kind: 'postgres', readonly pool: pg.Pool }
+  /** Tells in-process caches when anything was written (SQLite); null where no cheap signal exists (PostgreSQL). */
+  readonly changes: ChangeSignal | null
   readonly close: () => Promise<void>
 }
 
@@ -58,7 +61,7 @@ export function connect (config: DatabaseConfig, options: ConnectOptions = {}): 
     })
     pool.on('error', (error) => { options.onIdleError?.(error) })
     const kysely = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) })
-    return { kysely, dialect: 'postgres', driver: { kind: 'postgres', pool }, close: async () => { await kysely.destroy() } }
+    return { kysely, dialect: 'postgres', driver: { kind: 'postgres', pool }, changes: null, close: async () => { await kysely.destroy() } }
   }
   if (config.file !== ':memory:') mkdirSync(dirname(config.file), { recursive: true })
   const database = new SqliteDatabase(config.file, { timeout: SQLITE_BUSY_TIMEOUT_MS })
@@ -68,7 +71,20 @@ export function connect (config: DatabaseConfig, options: ConnectOptions = {}): 
   database.pragma(`cache_size = -${SQLITE_PAGE_CACHE_KIB}`)
   const statements = withStatementCache(database)
   const kysely = new Kysely<Database>({ dialect: new SqliteDialect({ database: statements }) })
-  return { kysely, dialect: 'sqlite', driver: { kind: 'sqlite', database, statements }, close: async () => { await kysely.destroy() } }
+  const driver = { kind: 'sqlite', database, statements } as const
+  sqliteConnections.set(kysely, driver)
+  return { kysely, dialect: 'sqlite', driver, changes: sqliteChangeSignal(database), close: async () => { await kysely.destroy() } }
+}
+
+type SqliteDriver = Extract<Db['driver'], { kind: 'sqlite' }>
+const sqliteConnections = new WeakMap<Kysely<Database>, SqliteDriver>()
+
+/**
+ * The SQLite connection behind a Kysely handle made by connect(), for the few per-request reads that run
+ * on it directly (precompiled.ts); undefined for PostgreSQL and for transaction handles.
+ */
+export function sqliteConnectionOf (kysely: Kysely<Database>): SqliteDriver | undefined {
+  return sqliteConnections.get(kysely)
 }
 
 /** Enough for every distinct query the application sends; past it the oldest statement is let go. */

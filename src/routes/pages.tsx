@@ -1,6 +1,6 @@
 /** Public pages: the pets, one pet, about, and the health check. */
 import type { FastifyInstance } from 'fastify'
-import { findPet, listPets } from '../db/queries/pets.js'
+import { findPet } from '../db/queries/pets.js'
 import { notFound } from '../http/errors.js'
 import { setFlash } from '../http/flash.js'
 import { pageContext, render } from '../http/render.js'
@@ -22,7 +22,7 @@ export async function pageRoutes (app: FastifyInstance, { services }: { services
       setFlash(reply, services, 'logged-out')
       return await reply.redirect('/', 303)
     }
-    const pets = await listPets(db.kysely)
+    const pets = await services.pets.list()
     return render(reply, <HomePage ctx={pageContext(request, reply, services)} pets={pets} />)
   })
 

@@ -1,0 +1,32 @@
+/**
+ * The pet list every home page shows, read from the database once and kept until the database changes.
+ *
+ * On SQLite the kept list is used only while the database's change mark is the same (src/db/change-signal.ts):
+ * any write, by this process or another (a cluster worker, a second instance, the CLI), makes the next
+ * call read the list again, so the list shown is never older than the last commit. On PostgreSQL there is
+ * no such signal without a round trip, which costs what the query does, so every call reads the list.
+ */
+import type { Db } from '../db/connect.js'
+import { listPets } from '../db/queries/pets.js'
+import type { Pet } from '../db/schema.js'
+
+export interface PetCatalog {
+  /** Every pet, oldest first. The array is shared between callers until the data changes: never modify it. */
+  list: () => Promise<readonly Pet[]>
+}
+
+export function createPetCatalog (db: Db): PetCatalog {
+  const changes = db.changes
+  if (changes === null) return { list: async () => await listPets(db.kysely) }
+  let cached: { mark: string, pets: readonly Pet[] } | null = null
+  return {
+    async list () {
+      const mark = changes.mark()
+      if (cached?.mark === mark) return cached.pets
+      // The mark is taken before the query: a write landing while it runs moves the mark, and the next call reads again.
+      const pets = Object.freeze(await listPets(db.kysely))
+      cached = { mark, pets }
+      return pets
+    }
+  }
+}

@@ -1,0 +1,84 @@
+/**
+ * The in-process caches of what every page reads (the session behind a cookie, the pet list) never show
+ * anything older than the last commit. Writes through a second connection stand for another process: a
+ * cluster worker, a second instance, the CLI. Runs on SQLite (where the caches are) and on PostgreSQL
+ * (where every request reads the tables).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { hashToken } from '../../src/auth/tokens.js'
+import { createTestApp, type TestApp } from '../helpers/app.js'
+import { DEMO_STAFF as SEEDED_STAFF } from '../../src/db/seed.js'
+import { DEMO_STAFF, TestBrowser } from '../helpers/browser.js'
+
+let t: TestApp
+beforeAll(async () => { t = await createTestApp() })
+afterAll(async () => { await t.close() })
+
+function sessionToken (browser: TestBrowser): string {
+  const token = browser.cookies.get('paws_session')?.value
+  if (token === undefined) throw new Error('not signed in')
+  return token
+}
+
+async function signedInAs (browser: TestBrowser): Promise<string | null> {
+  const body = (await browser.get('/')).body
+  return /class="nav-user"[^>]*>([^<]+)</.exec(body)?.[1] ?? null
+}
+
+describe('the pet list on the home page', () => {
+  it('shows a pet added, renamed and deleted by another process on the very next view', async () => {
+    const browser = new TestBrowser(t.app)
+    const before = (await browser.get('/')).body
+    expect(before).not.toContain('Biscuit the Brave')
+    expect((await browser.get('/')).body).toBe(before)
+
+    const now = Date.now()
+    const { id } = await t.db.kysely.insertInto('pets')
+      .values({ name: 'Biscuit the Brave', name_key: 'biscuit the brave', age: '2 years', bio: 'Loves naps.', picture: 'nelly.svg', created_at: now, updated_at: now })
+      .returning('id').executeTakeFirstOrThrow()
+    expect((await browser.get('/')).body).toContain('Biscuit the Brave')
+
+    await t.db.kysely.updateTable('pets').set({ name: 'Biscuit the Bold', name_key: 'biscuit the bold' }).where('id', '=', id).execute()
+    const renamed = (await browser.get('/')).body
+    expect(renamed).toContain('Biscuit the Bold')
+    expect(renamed).not.toContain('Biscuit the Brave')
+
+    await t.db.kysely.deleteFrom('pets').where('id', '=', id).execute()
+    expect((await browser.get('/')).body).not.toContain('Biscuit the Bold')
+  })
+})
+
+describe('the session behind a cookie', () => {
+  it('stops working on the very next request once another process deletes it (logout, revoke)', async () => {
+    const browser = new TestBrowser(t.app)
+    await browser.login(DEMO_STAFF.email, DEMO_STAFF.password)
+    expect(await signedInAs(browser)).toBe(SEEDED_STAFF.fullName)
+    expect(await signedInAs(browser)).toBe(SEEDED_STAFF.fullName)
+
+    await t.db.kysely.deleteFrom('sessions').where('id', '=', hashToken(sessionToken(browser))).execute()
+    expect(await signedInAs(browser)).toBeNull()
+  })
+
+  it('shows a name or role changed by another process on the very next request (demote from the CLI)', async () => {
+    const browser = new TestBrowser(t.app)
+    await browser.login(DEMO_STAFF.email, DEMO_STAFF.password)
+    expect((await browser.get('/pets/new')).statusCode).toBe(200)
+
+    await t.db.kysely.updateTable('users').set({ role: 'adopter', full_name: 'Renamed Elsewhere' }).where('email', '=', DEMO_STAFF.email).execute()
+    try {
+      expect(await signedInAs(browser)).toBe('Renamed Elsewhere')
+      expect((await browser.get('/pets/new')).statusCode).toBe(403)
+    } finally {
+      await t.db.kysely.updateTable('users').set({ role: 'staff', full_name: SEEDED_STAFF.fullName }).where('email', '=', DEMO_STAFF.email).execute()
+    }
+    expect((await browser.get('/pets/new')).statusCode).toBe(200)
+  })
+
+  it('ends idle sessions on time even while kept in memory (expiry is checked on every request)', async () => {
+    const browser = new TestBrowser(t.app)
+    await browser.login(DEMO_STAFF.email, DEMO_STAFF.password)
+    expect(await signedInAs(browser)).toBe(SEEDED_STAFF.fullName)
+    t.clock.advance(t.config.session.idleTimeoutMs + 1)
+    expect(await signedInAs(browser)).toBeNull()
+  })
+})
