@@ -20,14 +20,26 @@ export const csrfPlugin = fp<{ services: Services }>(async (app, { services }) =
   const { secretKey, session: { secureCookie } } = services.config
   const cookieName = services.cookies.csrf
 
+  // A session read from the session cache is the same object on every request while it is kept, so its
+  // token is computed once for it.
+  const sessionTokens = new WeakMap<object, string>()
+
   function expectedToken (request: FastifyRequest): string | null {
-    if (request.session !== null) return hmac(secretKey, 'csrf-session', request.session.id)
+    const session = request.session
+    if (session !== null) {
+      let token = sessionTokens.get(session)
+      if (token === undefined) {
+        token = hmac(secretKey, 'csrf-session', session.id)
+        sessionTokens.set(session, token)
+      }
+      return token
+    }
     const anonymous = request.cookies[cookieName]
     return looksLikeToken(anonymous) ? hmac(secretKey, 'csrf-anonymous', anonymous) : null
   }
 
   app.decorateRequest('csrfToken', null as unknown as () => string)
-  app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
+  app.addHook('onRequest', (request: FastifyRequest, reply: FastifyReply, done) => {
     request.csrfToken = () => {
       const existing = expectedToken(request)
       if (existing !== null) return existing
@@ -36,6 +48,7 @@ export const csrfPlugin = fp<{ services: Services }>(async (app, { services }) =
       reply.setCookie(cookieName, anonymous, cookieOptions(secureCookie))
       return hmac(secretKey, 'csrf-anonymous', anonymous)
     }
+    done()
   })
 
   app.addHook('preHandler', async (request: FastifyRequest) => {

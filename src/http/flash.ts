@@ -29,9 +29,10 @@ function isFlashKey (value: string | undefined): value is FlashKey {
 
 export const flashPlugin = fp<{ services: Services }>(async (app, { services }) => {
   app.decorateRequest('flash', null)
-  app.addHook('onRequest', async (request: FastifyRequest) => {
+  app.addHook('onRequest', (request: FastifyRequest, _reply, done) => {
     const key = request.cookies[services.cookies.flash]
     if (isFlashKey(key)) request.flash = FLASH_MESSAGES[key]
+    done()
   })
 }, { name: 'paws-flash', dependencies: ['@fastify/cookie'] })
 

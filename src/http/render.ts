@@ -1,4 +1,12 @@
-/** Sends a page. Pages are personal (navbar, form tokens), so they are never stored by caches. */
+/**
+ * Sends a page. Pages are personal (navbar, form tokens), so they are never stored by caches.
+ *
+ * The page is turned into bytes once: the rendered string (a rope of many small pieces) is flattened and
+ * encoded by Buffer.from, whose length is the Content-Length. (@kitajs/fastify-html-plugin, used before,
+ * scanned the string for <html with a regular expression, measured its byte length and left Node to encode
+ * it again: three passes over every page; the profile showed them.) Every page is a whole document, so
+ * the doctype is always added; no page uses asynchronous components.
+ */
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { Services } from '../services.js'
 import type { PageContext } from '../views/context.js'
@@ -16,6 +24,10 @@ export function pageContext (request: FastifyRequest, reply: FastifyReply, servi
 }
 
 export async function render (reply: FastifyReply, page: JSX.Element, status = 200): Promise<FastifyReply> {
-  await reply.code(status).header('cache-control', 'no-store').html(page)
+  const html = typeof page === 'string' ? page : await page
+  await reply.code(status)
+    .header('cache-control', 'no-store')
+    .type('text/html; charset=utf-8')
+    .send(Buffer.from(`<!doctype html>${html}`))
   return reply
 }

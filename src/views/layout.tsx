@@ -2,11 +2,33 @@
 import type { PropsWithChildren } from '@kitajs/html'
 import type { PageContext } from './context.js'
 import { Navbar } from './components/navbar.js'
+import { syncHtml } from './sync.js'
 
 export type LayoutProps = PropsWithChildren<{
   title: string
   ctx: PageContext
 }>
+
+/*
+ * The parts of the frame that never change are rendered once, when the module loads: every page view would
+ * otherwise build them again, element by element.
+ */
+const safeHeadEnd = syncHtml(
+  <>
+    <meta name='description' content='Paws Rescue Center finds loving homes for rescued cats and dogs.' />
+    <link rel='stylesheet' href='/static/css/site.css' />
+    <link rel='icon' href='/static/images/logo.svg' type='image/svg+xml' />
+  </>
+)
+
+const safeFooter = syncHtml(
+  <footer class='site-footer'>
+    <div class='container'>
+      <p>Paws Rescue Center · Every pet deserves a home.</p>
+      <p><a href='/about'>About us</a></p>
+    </div>
+  </footer>
+)
 
 export function Layout ({ title, ctx, children }: LayoutProps): JSX.Element {
   return (
@@ -15,9 +37,7 @@ export function Layout ({ title, ctx, children }: LayoutProps): JSX.Element {
         <meta charset='utf-8' />
         <meta name='viewport' content='width=device-width, initial-scale=1' />
         <title safe>{title} · Paws Rescue Center</title>
-        <meta name='description' content='Paws Rescue Center finds loving homes for rescued cats and dogs.' />
-        <link rel='stylesheet' href='/static/css/site.css' />
-        <link rel='icon' href='/static/images/logo.svg' type='image/svg+xml' />
+        {safeHeadEnd}
       </head>
       <body>
         <a class='skip-link' href='#main'>Skip to content</a>
@@ -28,12 +48,7 @@ export function Layout ({ title, ctx, children }: LayoutProps): JSX.Element {
           {ctx.flash !== null && <p class='flash' role='status' safe>{ctx.flash}</p>}
           {children}
         </main>
-        <footer class='site-footer'>
-          <div class='container'>
-            <p>Paws Rescue Center · Every pet deserves a home.</p>
-            <p><a href='/about'>About us</a></p>
-          </div>
-        </footer>
+        {safeFooter}
       </body>
     </html>
   )

@@ -1,18 +1,24 @@
 /** The site navigation: Sign up and Log in for visitors; the user's name and a Log out button once signed in. */
 import type { PageContext } from '../context.js'
+import { syncHtml } from '../sync.js'
 import { CsrfField } from './csrf-field.js'
 
 function NavLink ({ href, path, label }: { href: string, path: string, label: string }): JSX.Element {
   return <li><a href={href} aria-current={path === href ? 'page' : undefined} safe>{label}</a></li>
 }
 
+/** The same on every page: rendered once. */
+const safeBrand = syncHtml(
+  <a class='brand' href='/'>
+    <img src='/static/images/logo.svg' alt='' width='32' height='32' />
+    <span>Paws Rescue Center</span>
+  </a>
+)
+
 export function Navbar ({ ctx }: { ctx: PageContext }): JSX.Element {
   return (
     <nav class='navbar' aria-label='Main'>
-      <a class='brand' href='/'>
-        <img src='/static/images/logo.svg' alt='' width='32' height='32' />
-        <span>Paws Rescue Center</span>
-      </a>
+      {safeBrand}
       <ul class='nav-links'>
         <NavLink href='/' path={ctx.path} label='Home' />
         <NavLink href='/about' path={ctx.path} label='About' />
