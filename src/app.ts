@@ -20,7 +20,7 @@ import { cookieNames } from './http/cookies.js'
 import { csrfPlugin } from './http/csrf.js'
 import { registerErrorPages } from './http/errors.js'
 import { flashPlugin } from './http/flash.js'
-import { REQUEST_ID_LABEL, requestLogger } from './http/request-logger.js'
+import { requestLogger } from './http/request-logger.js'
 import { registerSecurityHeaders } from './http/security-headers.js'
 import { sessionPlugin } from './http/session.js'
 import { accountRoutes } from './routes/account.js'
@@ -101,7 +101,6 @@ export async function buildApp (config: Config, options: AppOptions = {}): Promi
     bodyLimit: BODY_LIMIT_BYTES,
     genReqId: () => randomUUID(),
     requestIdHeader: false,
-    requestIdLogLabel: REQUEST_ID_LABEL,
     childLoggerFactory: requestLogger,
     // While closing, requests that already reached this process are still answered (with Connection: close),
     // not refused: a rolling restart then loses none of them.

@@ -17,7 +17,7 @@ const ARGON2ID = 2
  * Hashing threads run at this lower scheduling priority: they take whatever CPU is spare, and whenever a
  * core is contended the event loop serving pages (and the database, and the GC) comes first.
  */
-const HASH_THREAD_NICE = 10
+const HASH_THREAD_NICE = 19
 
 export class HasherBusyError extends Error {
   readonly retryAfterSeconds = 2

@@ -51,21 +51,28 @@ export const csrfPlugin = fp<{ services: Services }>(async (app, { services }) =
     done()
   })
 
-  app.addHook('preHandler', async (request: FastifyRequest) => {
-    if (SAFE_METHODS.has(request.method)) return
+  /** Why an unsafe request must be refused, or null when it carries this visitor's form token from this site. */
+  function refusal (request: FastifyRequest): HttpError | null {
     const origin = request.headers.origin
     if (origin !== undefined && origin !== `${request.protocol}://${request.host}`) {
-      throw new HttpError(403, 'Form expired', CSRF_FAILURE_MESSAGE, 'csrf: foreign origin')
+      return new HttpError(403, 'Form expired', CSRF_FAILURE_MESSAGE, 'csrf: foreign origin')
     }
     const fetchSite = request.headers['sec-fetch-site']
     if (fetchSite !== undefined && fetchSite !== 'same-origin' && fetchSite !== 'none') {
-      throw new HttpError(403, 'Form expired', CSRF_FAILURE_MESSAGE, 'csrf: cross-site fetch')
+      return new HttpError(403, 'Form expired', CSRF_FAILURE_MESSAGE, 'csrf: cross-site fetch')
     }
     const body = request.body as Record<string, unknown> | undefined
     const sent = body?.[CSRF_FIELD]
     const expected = expectedToken(request)
     if (typeof sent !== 'string' || expected === null || !safeEqual(sent, expected)) {
-      throw new HttpError(403, 'Form expired', CSRF_FAILURE_MESSAGE, 'csrf: missing or wrong token')
+      return new HttpError(403, 'Form expired', CSRF_FAILURE_MESSAGE, 'csrf: missing or wrong token')
     }
+    return null
+  }
+
+  app.addHook('preHandler', (request: FastifyRequest, _reply, done) => {
+    const error = SAFE_METHODS.has(request.method) ? null : refusal(request)
+    if (error === null) done()
+    else done(error)
   })
 }, { name: 'paws-csrf', dependencies: ['paws-session'] })

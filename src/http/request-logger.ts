@@ -11,6 +11,7 @@ import type { FastifyServerOptions } from 'fastify'
 import { symbols } from 'pino'
 
 const { chindingsSym } = symbols
+/** Fastify's label for the request id in log lines (its default, which this app keeps). */
 export const REQUEST_ID_LABEL = 'reqId'
 
 export const requestLogger: NonNullable<FastifyServerOptions['childLoggerFactory']> = function (logger, bindings, options) {

@@ -14,13 +14,20 @@ export const sessionPlugin = fp<{ services: Services }>(async (app, { services }
   app.decorateRequest('user', null)
   app.decorateRequest('session', null)
 
-  app.addHook('onRequest', async (request: FastifyRequest) => {
-    if (request.url.startsWith('/static/')) return
-    const found = await sessions.resolve(request.cookies[cookies.session])
-    if (found !== null) {
-      request.user = found.user
-      request.session = found.session
+  // A callback hook: a visitor without a session cookie costs no promise.
+  app.addHook('onRequest', (request: FastifyRequest, _reply, done) => {
+    const token = request.cookies[cookies.session]
+    if (token === undefined || request.url.startsWith('/static/')) {
+      done()
+      return
     }
+    sessions.resolve(token).then((found) => {
+      if (found !== null) {
+        request.user = found.user
+        request.session = found.session
+      }
+      done()
+    }, done)
   })
 }, { name: 'paws-session', dependencies: ['@fastify/cookie'] })
 
