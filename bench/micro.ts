@@ -44,11 +44,14 @@ try {
   const stmtPets = raw.prepare('select * from pets order by id')
 
   await time('sha256 of the token', N, () => hashToken(issued.token))
-  await time('findSessionWithUser (Kysely)', N, async () => await findSessionWithUser(db.kysely, issued.id))
-  await time('sessions.resolve (Kysely)', N, async () => await sessions.resolve(issued.token))
+  await time('findSessionWithUser (precompiled)', N, async () => await findSessionWithUser(db.kysely, issued.id))
+  const changes = db.changes!
+  await time('change mark, read anew (as once per request)', N, () => { changes.refresh(); return changes.mark() })
+  await time('change mark, remembered in the request', N, () => changes.mark())
+  await time('sessions.resolve (a new request, cached)', N, async () => { changes.refresh(); return await sessions.resolve(issued.token) })
   await time('session lookup, prepared statement', N, () => stmtSession.get(issued.id))
   await time('prepare() the session query', N, () => raw.prepare('select * from sessions where id = ?'))
-  await time('listPets (Kysely)', N, async () => await listPets(db.kysely))
+  await time('listPets (precompiled)', N, async () => await listPets(db.kysely))
   await time('pets, prepared statement', N, () => stmtPets.all())
   const pets = stmtPets.all() as Awaited<ReturnType<typeof listPets>>
   const ctx = {
@@ -59,6 +62,7 @@ try {
   }
   await time('form token HMAC', N, () => hmac(config.secretKey, 'csrf-session', issued.id))
   await time('render the home page (staff)', N, () => HomePage({ ctx, pets }))
+  await time('render the home page and encode it (staff)', N, () => Buffer.from(`<!doctype html>${HomePage({ ctx, pets }) as string}`))
   await time('render the home page (anonymous)', N, () => HomePage({ ctx: { ...ctx, user: null }, pets }))
   await db.close()
 } finally {

@@ -2,7 +2,7 @@
 import type { PropsWithChildren } from '@kitajs/html'
 import type { PageContext } from './context.js'
 import { Navbar } from './components/navbar.js'
-import { syncHtml } from './sync.js'
+import { keptHtml } from './sync.js'
 
 export type LayoutProps = PropsWithChildren<{
   title: string
@@ -13,7 +13,7 @@ export type LayoutProps = PropsWithChildren<{
  * The parts of the frame that never change are rendered once, when the module loads: every page view would
  * otherwise build them again, element by element.
  */
-const safeHeadEnd = syncHtml(
+const safeHeadEnd = keptHtml(
   <>
     <meta name='description' content='Paws Rescue Center finds loving homes for rescued cats and dogs.' />
     <link rel='stylesheet' href='/static/css/site.css' />
@@ -21,7 +21,7 @@ const safeHeadEnd = syncHtml(
   </>
 )
 
-const safeFooter = syncHtml(
+const safeFooter = keptHtml(
   <footer class='site-footer'>
     <div class='container'>
       <p>Paws Rescue Center · Every pet deserves a home.</p>

@@ -1,6 +1,6 @@
 /** The site navigation: Sign up and Log in for visitors; the user's name and a Log out button once signed in. */
 import type { PageContext } from '../context.js'
-import { syncHtml } from '../sync.js'
+import { keptHtml } from '../sync.js'
 import { CsrfField } from './csrf-field.js'
 
 function NavLink ({ href, path, label }: { href: string, path: string, label: string }): JSX.Element {
@@ -8,7 +8,7 @@ function NavLink ({ href, path, label }: { href: string, path: string, label: st
 }
 
 /** The same on every page: rendered once. */
-const safeBrand = syncHtml(
+const safeBrand = keptHtml(
   <a class='brand' href='/'>
     <img src='/static/images/logo.svg' alt='' width='32' height='32' />
     <span>Paws Rescue Center</span>

@@ -2,7 +2,7 @@
 import type { Pet } from '../../db/schema.js'
 import type { PageContext } from '../context.js'
 import { Layout } from '../layout.js'
-import { syncHtml } from '../sync.js'
+import { keptHtml } from '../sync.js'
 
 function PetGrid ({ pets }: { pets: readonly Pet[] }): JSX.Element {
   if (pets.length === 0) return <p>No pets are waiting for a home right now. Please check back soon.</p>
@@ -31,7 +31,7 @@ const renderedGrids = new WeakMap<readonly Pet[], string>()
 function petGridHtml (pets: readonly Pet[]): string {
   let html = renderedGrids.get(pets)
   if (html === undefined) {
-    html = syncHtml(<PetGrid pets={pets} />)
+    html = keptHtml(<PetGrid pets={pets} />)
     renderedGrids.set(pets, html)
   }
   return html
