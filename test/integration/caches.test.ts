@@ -6,6 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { hashToken } from '../../src/auth/tokens.js'
+import { listPets } from '../../src/db/queries/pets.js'
 import { createTestApp, type TestApp } from '../helpers/app.js'
 import { DEMO_STAFF as SEEDED_STAFF } from '../../src/db/seed.js'
 import { DEMO_STAFF, TestBrowser } from '../helpers/browser.js'
@@ -45,6 +46,26 @@ describe('the pet list on the home page', () => {
 
     await t.db.kysely.deleteFrom('pets').where('id', '=', id).execute()
     expect((await browser.get('/')).body).not.toContain('Biscuit the Bold')
+  })
+})
+
+describe('per-request reads on the app\'s own connection', () => {
+  it('never see another request\'s uncommitted writes: inside a transaction they wait for it', async () => {
+    const db = t.db
+    const rollback = new Error('roll back')
+    let pending: Promise<string[]> | undefined
+    await expect(db.kysely.transaction().execute(async (trx) => {
+      const now = Date.now()
+      await trx.insertInto('pets')
+        .values({ name: 'Uncommitted Ursula', name_key: 'uncommitted ursula', age: '1 year', bio: 'Never saved.', picture: 'nelly.svg', created_at: now, updated_at: now })
+        .execute()
+      // A read on the same database handle while the transaction is open, as a concurrent request would make.
+      pending = listPets(db.kysely).then((pets) => pets.map((p) => p.name))
+      throw rollback
+    })).rejects.toBe(rollback)
+    const names = await pending!
+    expect(names.length).toBeGreaterThan(0)
+    expect(names).not.toContain('Uncommitted Ursula')
   })
 })
 
