@@ -14,6 +14,8 @@ export interface BenchDb {
   insertSessions: (userId: number, ids: readonly string[], now: number) => Promise<void>
   /** Adds `count` sessions with random ids (nobody holds their tokens), in batches. */
   insertFillerSessions: (userId: number, count: number, now: number, progress: (done: number) => void) => Promise<void>
+  /** Removes the filler sessions again, leaving the ones inserted with insertSessions. */
+  deleteFillerSessions: () => Promise<void>
   /** Marks these sessions as just used, so that no last-seen write falls inside a measurement. */
   touchSessions: (ids: readonly string[], now: number) => Promise<void>
   countSessions: () => Promise<number>
@@ -61,6 +63,10 @@ export function openSqlite (file: string): BenchDb {
       }
       db.pragma('wal_checkpoint(TRUNCATE)')
     },
+    deleteFillerSessions: async () => {
+      db.prepare(`delete from sessions where user_agent = '${USER_AGENT} filler'`).run()
+      db.pragma('wal_checkpoint(TRUNCATE)')
+    },
     touchSessions: async (ids, now) => {
       db.transaction(() => { for (const id of ids) touch.run(now, id) })()
     },
@@ -97,6 +103,10 @@ export async function openPostgres (url: string): Promise<BenchDb> {
         done += n
         progress(done)
       }
+      await client.query('vacuum analyze sessions')
+    },
+    deleteFillerSessions: async () => {
+      await client.query(`delete from sessions where user_agent = '${USER_AGENT} filler'`)
       await client.query('vacuum analyze sessions')
     },
     touchSessions: async (ids, now) => {
