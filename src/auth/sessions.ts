@@ -4,6 +4,7 @@
  * is written at most once per interval, so reading pages does not turn into a write per request.
  */
 import type { Config } from '../config.js'
+import { keptWhileUnchanged } from '../db/change-signal.js'
 import type { Db } from '../db/connect.js'
 import * as q from '../db/queries/sessions.js'
 import type { SessionWithUser } from '../db/queries/sessions.js'
@@ -46,45 +47,21 @@ export function isSessionLive (
   return now < session.expires_at && now - session.last_seen_at < idleTimeoutMs
 }
 
-/** At most this many sessions are kept in memory; past it the longest-kept is let go. */
+/**
+ * The sessions that cookies resolved to are kept in memory while nothing is written to the database
+ * (src/db/change-signal.ts, SQLite only): a logout in another process, a password change, a revocation from
+ * the CLI or a last-seen update empties them, so a session is never honoured after its row is gone.
+ * Liveness is still checked against the clock on every request. Keyed by the token's SHA-256, like the
+ * table; unknown tokens are not kept. At most this many.
+ */
 const SESSION_CACHE_SIZE = 10_000
 
-/**
- * The sessions that cookies resolved to, kept in memory while the database's change mark stays the same
- * (src/db/change-signal.ts, SQLite only). Any write anywhere, such as a logout in another process, a password
- * change, a revocation from the CLI or a last-seen update, moves the mark and empties the cache, so a
- * session is never honoured after its row is gone. Liveness (idle and absolute expiry) is still checked
- * against the clock on every request. Entries are keyed by the token's SHA-256, like the table; unknown
- * tokens are not kept. On PostgreSQL (no cheap signal) every request reads the table.
- */
-function createSessionCache (db: Db): { get: (id: string) => Promise<SessionWithUser | undefined> } {
-  const changes = db.changes
-  if (changes === null) return { get: async (id) => await q.findSessionWithUser(db.kysely, id) }
-  const kept = new Map<string, SessionWithUser>()
-  let keptMark = ''
-  return {
-    async get (id) {
-      const mark = changes.mark()
-      if (mark !== keptMark) {
-        kept.clear()
-        keptMark = mark
-      }
-      const hit = kept.get(id)
-      if (hit !== undefined) return hit
-      // The mark is taken before the query: a write landing while it runs moves the mark, and the next call reads again.
-      const found = await q.findSessionWithUser(db.kysely, id)
-      if (found === undefined || keptMark !== mark) return found
-      Object.freeze(found.session)
-      Object.freeze(found.user)
-      if (kept.size >= SESSION_CACHE_SIZE) kept.delete(kept.keys().next().value!)
-      kept.set(id, Object.freeze(found))
-      return found
-    }
-  }
-}
-
 export function createSessionManager (db: Db, policy: Config['session'], clock: Clock): SessionManager {
-  const cache = createSessionCache(db)
+  const keptSession = keptWhileUnchanged<SessionWithUser | undefined>(db.changes, SESSION_CACHE_SIZE)
+  const findSession = async (id: string) => await keptSession(id, async () => {
+    const found = await q.findSessionWithUser(db.kysely, id)
+    return found === undefined ? undefined : Object.freeze({ session: Object.freeze(found.session), user: Object.freeze(found.user) })
+  })
   return {
     isLive: (session) => isSessionLive(session, clock(), policy),
 
@@ -109,7 +86,7 @@ export function createSessionManager (db: Db, policy: Config['session'], clock: 
     async resolve (token) {
       if (!looksLikeToken(token)) return null
       const id = hashToken(token)
-      const found = await cache.get(id)
+      const found = await findSession(id)
       if (found === undefined) return null
       const now = clock()
       const { session } = found

@@ -46,3 +46,29 @@ export function sqliteChangeSignal (database: SqliteDatabase.Database): ChangeSi
     refresh: () => { version = null }
   }
 }
+
+/**
+ * Values loaded from the database and kept while the change mark stays the same: a moved mark empties
+ * them all. With no signal (PostgreSQL) nothing is kept and every call loads. Undefined (nothing found)
+ * is never kept; past `maxEntries` the longest-kept value is let go. Kept values are shared by every
+ * caller until the next write: load() should hand out frozen ones.
+ */
+export function keptWhileUnchanged<T> (changes: ChangeSignal | null, maxEntries: number): (key: string, load: () => Promise<T>) => Promise<T> {
+  if (changes === null) return async (_key, load) => await load()
+  const kept = new Map<string, T>()
+  let keptMark = ''
+  return async (key, load) => {
+    const mark = changes.mark()
+    if (mark !== keptMark) {
+      kept.clear()
+      keptMark = mark
+    }
+    if (kept.has(key)) return kept.get(key)!
+    // The mark is taken before loading: a write landing meanwhile moves it, and the next call loads again.
+    const value = await load()
+    if (value === undefined || keptMark !== mark) return value
+    if (kept.size >= maxEntries) kept.delete(kept.keys().next().value!)
+    kept.set(key, value)
+    return value
+  }
+}

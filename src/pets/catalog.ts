@@ -6,6 +6,7 @@
  * call read the list again, so the list shown is never older than the last commit. On PostgreSQL there is
  * no such signal without a round trip, which costs what the query does, so every call reads the list.
  */
+import { keptWhileUnchanged } from '../db/change-signal.js'
 import type { Db } from '../db/connect.js'
 import { listPets } from '../db/queries/pets.js'
 import type { Pet } from '../db/schema.js'
@@ -16,17 +17,6 @@ export interface PetCatalog {
 }
 
 export function createPetCatalog (db: Db): PetCatalog {
-  const changes = db.changes
-  if (changes === null) return { list: async () => await listPets(db.kysely) }
-  let cached: { mark: string, pets: readonly Pet[] } | null = null
-  return {
-    async list () {
-      const mark = changes.mark()
-      if (cached?.mark === mark) return cached.pets
-      // The mark is taken before the query: a write landing while it runs moves the mark, and the next call reads again.
-      const pets = Object.freeze(await listPets(db.kysely))
-      cached = { mark, pets }
-      return pets
-    }
-  }
+  const kept = keptWhileUnchanged<readonly Pet[]>(db.changes, 1)
+  return { list: async () => await kept('pets', async () => Object.freeze(await listPets(db.kysely))) }
 }
