@@ -2,18 +2,23 @@
  * "Has anything in the database changed since?", answered exactly and cheaply, for the in-process caches
  * of what every page reads (the session behind a cookie, the pet list). SQLite only.
  *
- * The mark combines two counters. `PRAGMA data_version` moves when any other connection commits: another
- * process (a cluster worker, a second instance, the CLI). `total_changes()` moves with every row this
- * connection writes, committed or not. Any write at all moves the mark, so a cache filled under one mark
- * and used only under the same mark is never older than the last commit anywhere.
+ * The mark combines two counters. Another connection's commit (another process: a cluster worker, a
+ * second instance, the CLI) moves the WAL-index header, which SQLite rewrites in the `-shm` file with every
+ * commit; `total_changes()` moves with every row this connection writes, committed or not. Any write at all
+ * moves the mark, so a cache filled under one mark and used only under the same mark is never older than
+ * the last commit anywhere.
  *
- * data_version costs a read transaction (two fcntl lock calls, about as much as a small query), so it is
- * read at most once per request: the app calls refresh() when each request begins, and the value read
- * after that serves the rest of the request. A commit the visitor could know of happened before the
- * request was sent, so before the read: it is always seen. Outside requests the value is kept until the
- * end of the current turn of the event loop at most. total_changes() is read every time (a counter in
- * memory, no lock).
+ * The header is read with one pread(2) of the file SQLite keeps mapped, without SQLite's locks, the way
+ * SQLite's own readers first look at it: the two copies it holds are compared, and a torn read (a commit
+ * in the middle of writing them) falls back to `PRAGMA data_version`, which is exact too but costs a read
+ * transaction (two fcntl lock calls). The format is documented and stable since 3.7.0:
+ * https://www.sqlite.org/walformat.html#the_wal_index_file_format. It is read at most once per request: the
+ * app calls refresh() when each request begins, and the value read after that serves the rest of the
+ * request. A commit the visitor could know of happened before the request was sent, so before the read:
+ * it is always seen. Outside requests the value is kept until the end of the current turn of the event
+ * loop at most. total_changes() is read every time (a counter in memory, no lock).
  */
+import { closeSync, openSync, readSync } from 'node:fs'
 import type SqliteDatabase from 'better-sqlite3'
 
 export interface ChangeSignal {
@@ -23,10 +28,51 @@ export interface ChangeSignal {
   refresh: () => void
 }
 
-export function sqliteChangeSignal (database: SqliteDatabase.Database): ChangeSignal {
+export interface SqliteChangeSignal extends ChangeSignal {
+  /** Lets go of the `-shm` file; after the connection is closed (closing it earlier would drop SQLite's locks). */
+  close: () => void
+}
+
+const WAL_INDEX_HEADER_BYTES = 48
+const WAL_INDEX_VERSION = 3007000
+
+/**
+ * The WAL-index header as a string that changes with every commit (it holds a commit counter, the last
+ * frame and their checksums), or null when the two copies differ (read while being written) or the
+ * file does not hold an initialised header.
+ */
+export function walIndexHeaderMark (bytes: Buffer): string | null {
+  const first = bytes.subarray(0, WAL_INDEX_HEADER_BYTES)
+  if (bytes.length < 2 * WAL_INDEX_HEADER_BYTES || !first.equals(bytes.subarray(WAL_INDEX_HEADER_BYTES, 2 * WAL_INDEX_HEADER_BYTES))) return null
+  // In the machine's byte order; byte 12 is isInit.
+  const knownVersion = first.readUInt32LE(0) === WAL_INDEX_VERSION || first.readUInt32BE(0) === WAL_INDEX_VERSION
+  return knownVersion && first[12] === 1 ? first.toString('latin1') : null
+}
+
+/** The WAL-index header of an open connection's database, read anew each call; null when it cannot be read. */
+function walIndexHeaderReader (database: SqliteDatabase.Database): { read: () => string | null, close: () => void } | null {
+  if (database.memory || database.pragma('journal_mode', { simple: true }) !== 'wal') return null
+  // SQLite creates the file at the connection's first read, and deletes it when the last connection to the
+  // database closes: once this connection has read, the file stays until it is closed.
+  database.pragma('data_version')
+  let fd: number
+  try {
+    fd = openSync(`${database.name}-shm`, 'r')
+  } catch {
+    return null
+  }
+  const bytes = Buffer.alloc(2 * WAL_INDEX_HEADER_BYTES)
+  return {
+    read: () => readSync(fd, bytes, 0, bytes.length, 0) === bytes.length ? walIndexHeaderMark(bytes) : null,
+    close: () => { closeSync(fd) }
+  }
+}
+
+export function sqliteChangeSignal (database: SqliteDatabase.Database): SqliteChangeSignal {
   const dataVersion = database.prepare('PRAGMA data_version').pluck()
   const totalChanges = database.prepare('SELECT total_changes()').pluck()
-  let version: number | null = null
+  const header = walIndexHeaderReader(database)
+  let version: string | null = null
   let forgetScheduled = false
   const forget = (): void => {
     version = null
@@ -35,7 +81,7 @@ export function sqliteChangeSignal (database: SqliteDatabase.Database): ChangeSi
   return {
     mark () {
       if (version === null) {
-        version = dataVersion.get() as number
+        version = header?.read() ?? `v${dataVersion.get() as number}`
         if (!forgetScheduled) {
           forgetScheduled = true
           setImmediate(forget)
@@ -43,7 +89,8 @@ export function sqliteChangeSignal (database: SqliteDatabase.Database): ChangeSi
       }
       return `${version}:${totalChanges.get() as number}`
     },
-    refresh: () => { version = null }
+    refresh: () => { version = null },
+    close: () => { header?.close() }
   }
 }
 

@@ -73,7 +73,17 @@ export function connect (config: DatabaseConfig, options: ConnectOptions = {}): 
   const kysely = new Kysely<Database>({ dialect: new SqliteDialect({ database: statements }) })
   const driver = { kind: 'sqlite', database, statements } as const
   sqliteConnections.set(kysely, driver)
-  return { kysely, dialect: 'sqlite', driver, changes: sqliteChangeSignal(database), close: async () => { await kysely.destroy() } }
+  const changes = sqliteChangeSignal(database)
+  return {
+    kysely,
+    dialect: 'sqlite',
+    driver,
+    changes,
+    close: async () => {
+      await kysely.destroy()
+      changes.close()
+    }
+  }
 }
 
 type SqliteDriver = Extract<Db['driver'], { kind: 'sqlite' }>

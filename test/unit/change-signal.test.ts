@@ -1,15 +1,15 @@
 /** The SQLite change mark: moved by this connection's writes and by other connections' commits. */
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import SqliteDatabase from 'better-sqlite3'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { type ChangeSignal, sqliteChangeSignal } from '../../src/db/change-signal.js'
+import { type SqliteChangeSignal, sqliteChangeSignal, walIndexHeaderMark } from '../../src/db/change-signal.js'
 
 let dir: string
 let ours: SqliteDatabase.Database
 let theirs: SqliteDatabase.Database
-let signal: ChangeSignal
+let signal: SqliteChangeSignal
 
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'paws-signal-'))
@@ -21,6 +21,7 @@ beforeEach(() => {
 })
 afterEach(() => {
   ours.close()
+  signal.close()
   theirs.close()
   rmSync(dir, { recursive: true, force: true })
 })
@@ -56,5 +57,41 @@ describe('sqliteChangeSignal', () => {
     await turn()
     theirs.prepare('insert into t values (1)').run()
     expect(signal.mark()).not.toBe(before)
+  })
+})
+
+describe('the WAL-index header', () => {
+  const header = (): Buffer => readFileSync(join(dir, 'x.db-shm')).subarray(0, 96)
+
+  it('is read from the -shm file: another connection\'s commit changes it, reads do not', () => {
+    const before = walIndexHeaderMark(header())
+    expect(before).not.toBeNull()
+    theirs.prepare('select count(*) from t').get()
+    expect(walIndexHeaderMark(header())).toBe(before)
+    theirs.prepare('insert into t values (1)').run()
+    expect(walIndexHeaderMark(header())).not.toBe(before)
+  })
+
+  it('is not trusted when its two copies differ or it is not initialised, so the mark falls back to PRAGMA data_version', () => {
+    const torn = Buffer.from(header())
+    torn[8]! ^= 1 // the commit counter of the first copy only
+    expect(walIndexHeaderMark(torn)).toBeNull()
+    const uninitialised = Buffer.from(header())
+    uninitialised[12] = 0
+    uninitialised[60] = 0
+    expect(walIndexHeaderMark(uninitialised)).toBeNull()
+    expect(walIndexHeaderMark(Buffer.alloc(96))).toBeNull()
+    expect(walIndexHeaderMark(header().subarray(0, 50))).toBeNull()
+  })
+
+  it('a database in memory has no header: other connections cannot exist, and the mark still follows our writes', () => {
+    const memory = new SqliteDatabase(':memory:')
+    const memorySignal = sqliteChangeSignal(memory)
+    memory.exec('create table t (v integer)')
+    const before = memorySignal.mark()
+    memory.prepare('insert into t values (1)').run()
+    expect(memorySignal.mark()).not.toBe(before)
+    memorySignal.close()
+    memory.close()
   })
 })
