@@ -25,9 +25,53 @@ export function pageContext (request: FastifyRequest, reply: FastifyReply, servi
 
 export async function render (reply: FastifyReply, page: JSX.Element, status = 200): Promise<FastifyReply> {
   const html = typeof page === 'string' ? page : await page
+  return await send(reply, Buffer.from(`<!doctype html>${html}`), status)
+}
+
+async function send (reply: FastifyReply, bytes: Buffer, status: number): Promise<FastifyReply> {
   await reply.code(status)
     .header('cache-control', 'no-store')
     .type('text/html; charset=utf-8')
-    .send(Buffer.from(`<!doctype html>${html}`))
+    .send(bytes)
   return reply
+}
+
+export type KeptPageRenderer<D extends object> = (
+  request: FastifyRequest, reply: FastifyReply, data: D, page: (ctx: PageContext) => JSX.Element
+) => Promise<FastifyReply>
+
+/** Stands for every visitor without a session, whose pages are alike when they carry no form token. */
+const ANONYMOUS = Object.freeze({})
+
+/**
+ * A page that depends only on who is looking and on `data`, where data is an object the app hands out
+ * unchanged while the database is unchanged (the pet catalog's list): its bytes are kept per visitor and
+ * sent again while both stay the same objects. A session found in the session cache is the same frozen
+ * object on every request until any write empties that cache (decision 0012), and it carries the user and
+ * the form token (an HMAC of the session id), so a kept page is never older than the last commit. A page
+ * with a one-time message is rendered anew; an anonymous page that needed a form token (which comes from
+ * the visitor's own cookie) is not kept. Kept pages go with their session objects, so there are at most as
+ * many as cached sessions, plus one anonymous. On PostgreSQL, where sessions are read on every request,
+ * nothing is kept.
+ */
+export function keptPageRenderer<D extends object> (services: Services): KeptPageRenderer<D> {
+  const kept = new WeakMap<object, { data: D, path: string, bytes: Buffer }>()
+  const keeping = services.db.changes !== null
+  return async (request, reply, data, page) => {
+    const visitor = request.session ?? ANONYMOUS
+    const ctx = pageContext(request, reply, services)
+    const entry = kept.get(visitor)
+    if (entry?.data === data && entry.path === ctx.path && ctx.flash === null) return await send(reply, entry.bytes, 200)
+    let usedFormToken = false
+    const formToken = ctx.csrfToken
+    ctx.csrfToken = () => {
+      usedFormToken = true
+      return formToken()
+    }
+    const html = page(ctx)
+    if (typeof html !== 'string') throw new TypeError('this site renders every component synchronously')
+    const bytes = Buffer.from(`<!doctype html>${html}`)
+    if (keeping && ctx.flash === null && (visitor !== ANONYMOUS || !usedFormToken)) kept.set(visitor, { data, path: ctx.path, bytes })
+    return await send(reply, bytes, 200)
+  }
 }

@@ -3,7 +3,8 @@ import type { FastifyInstance } from 'fastify'
 import { findPet } from '../db/queries/pets.js'
 import { notFound } from '../http/errors.js'
 import { setFlash } from '../http/flash.js'
-import { pageContext, render } from '../http/render.js'
+import { keptPageRenderer, pageContext, render } from '../http/render.js'
+import type { Pet } from '../db/schema.js'
 import type { Services } from '../services.js'
 import { AboutPage } from '../views/pages/about.js'
 import { HomePage } from '../views/pages/home.js'
@@ -16,6 +17,7 @@ export function parseId (raw: string): number | null {
 
 export async function pageRoutes (app: FastifyInstance, { services }: { services: Services }): Promise<void> {
   const { db } = services
+  const renderHome = keptPageRenderer<readonly Pet[]>(services)
 
   app.get<{ Querystring: Record<string, string | undefined> }>('/', async (request, reply) => {
     if (request.query['logged-out'] !== undefined) {
@@ -23,7 +25,7 @@ export async function pageRoutes (app: FastifyInstance, { services }: { services
       return await reply.redirect('/', 303)
     }
     const pets = await services.pets.list()
-    return render(reply, <HomePage ctx={pageContext(request, reply, services)} pets={pets} />)
+    return await renderHome(request, reply, pets, (ctx) => <HomePage ctx={ctx} pets={pets} />)
   })
 
   app.get('/about', async (request, reply) =>

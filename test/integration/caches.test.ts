@@ -9,7 +9,7 @@ import { hashToken } from '../../src/auth/tokens.js'
 import { listPets } from '../../src/db/queries/pets.js'
 import { createTestApp, type TestApp } from '../helpers/app.js'
 import { DEMO_STAFF as SEEDED_STAFF } from '../../src/db/seed.js'
-import { DEMO_STAFF, TestBrowser } from '../helpers/browser.js'
+import { DEMO_STAFF, extractCsrf, flashText, TestBrowser } from '../helpers/browser.js'
 
 let t: TestApp
 beforeAll(async () => { t = await createTestApp() })
@@ -101,5 +101,53 @@ describe('the session behind a cookie', () => {
     expect(await signedInAs(browser)).toBe(SEEDED_STAFF.fullName)
     t.clock.advance(t.config.session.idleTimeoutMs + 1)
     expect(await signedInAs(browser)).toBeNull()
+  })
+})
+
+describe('the home page, kept per visitor while nothing changes', () => {
+  it('shows each signed-in visitor their own name and form token, and that token logs out only them', async () => {
+    const staff = new TestBrowser(t.app)
+    await staff.login(DEMO_STAFF.email, DEMO_STAFF.password)
+    await staff.get('/') // shows the login message once
+    const adopter = new TestBrowser(t.app)
+    await adopter.signup('Kept Page Kim', 'kim@example.com', 'a long enough passphrase 1')
+    await adopter.get('/') // shows the sign-up message once
+
+    const pages = []
+    for (let i = 0; i < 3; i++) pages.push((await staff.get('/')).body, (await adopter.get('/')).body)
+    for (const [i, page] of pages.entries()) {
+      expect(/class="nav-user"[^>]*>([^<]+)</.exec(page)?.[1]).toBe(i % 2 === 0 ? SEEDED_STAFF.fullName : 'Kept Page Kim')
+      expect(page).toBe(pages[i % 2])
+    }
+    expect(pages[0]).toContain('Add a pet')
+    expect(pages[1]).not.toContain('Add a pet')
+    expect(extractCsrf(pages[0]!)).not.toBe(extractCsrf(pages[1]!))
+
+    // The staff member's token from the kept page is refused for the adopter, and logs the staff member out.
+    expect((await adopter.post('/logout', {}, { csrf: extractCsrf(pages[0]!) })).statusCode).toBe(403)
+    expect((await staff.post('/logout', {}, { csrf: extractCsrf(pages[0]!) })).statusCode).toBe(303)
+    expect(await signedInAs(staff)).toBeNull()
+    expect(await signedInAs(adopter)).toBe('Kept Page Kim')
+  })
+
+  it('still shows a one-time message once, to a visitor whose page without it is kept', async () => {
+    const browser = new TestBrowser(t.app)
+    await browser.login(DEMO_STAFF.email, DEMO_STAFF.password)
+    expect(flashText((await browser.get('/')).body)).toBe('Successfully logged in!')
+    const kept = (await browser.get('/')).body
+    expect(flashText(kept)).toBeNull()
+    expect(flashText((await browser.get('/')).body)).toBeNull()
+
+    const anonymous = new TestBrowser(t.app)
+    const anonymousPage = (await anonymous.get('/')).body
+    expect((await anonymous.get('/')).body).toBe(anonymousPage)
+    // A message that comes without any write (the logged-out marker) is shown over the kept anonymous page.
+    const marked = await anonymous.follow(await anonymous.get('/?logged-out'))
+    expect(flashText(marked.body)).toBe('You have been logged out.')
+    expect((await anonymous.get('/')).body).toBe(anonymousPage)
+    await browser.post('/logout', {}, { csrf: extractCsrf(kept) })
+    const afterLogout = await browser.follow(await browser.get('/?logged-out'))
+    expect(flashText(afterLogout.body)).toBe('You have been logged out.')
+    expect((await browser.get('/')).body).toBe(anonymousPage)
   })
 })

@@ -1,0 +1,64 @@
+/**
+ * keptPageRenderer's rules that the site's own pages do not reach today: an anonymous page that carries a
+ * form token (made from the visitor's own cookie) is never kept, and nothing is kept without a change mark.
+ * The request and reply are the few fields the renderer reads and calls.
+ */
+import type { FastifyReply, FastifyRequest } from 'fastify'
+import { describe, expect, it } from 'vitest'
+import type { ChangeSignal } from '../../src/db/change-signal.js'
+import { cookieNames } from '../../src/http/cookies.js'
+import { keptPageRenderer } from '../../src/http/render.js'
+import type { Services } from '../../src/services.js'
+import type { PageContext } from '../../src/views/context.js'
+
+const signal: ChangeSignal = { mark: () => 'unchanged', refresh: () => {} }
+
+function services (changes: ChangeSignal | null): Services {
+  return { db: { changes }, cookies: cookieNames(false), config: { session: { secureCookie: false } } } as unknown as Services
+}
+
+/** A visitor without a session whose form token comes from their own cookie. */
+function anonymousRequest (cookieToken: string): FastifyRequest {
+  return { session: null, user: null, flash: null, url: '/', cookies: {}, csrfToken: () => `token-of-${cookieToken}` } as unknown as FastifyRequest
+}
+
+async function bodyOf (render: (reply: FastifyReply) => Promise<unknown>): Promise<string> {
+  let sent: Buffer | undefined
+  const reply = {
+    statusCode: 200,
+    code () { return reply },
+    header () { return reply },
+    type () { return reply },
+    send (bytes: Buffer) { sent = bytes; return reply }
+  }
+  await render(reply as unknown as FastifyReply)
+  return sent!.toString()
+}
+
+const data = Object.freeze([])
+const withForm = (ctx: PageContext): JSX.Element => <form><input name='_csrf' value={ctx.csrfToken()} /></form>
+const withoutForm = (): JSX.Element => <p>Hello</p>
+
+describe('keptPageRenderer', () => {
+  it('renders anew for each anonymous visitor a page that carries their form token', async () => {
+    const render = keptPageRenderer<typeof data>(services(signal))
+    const first = await bodyOf(async (reply) => await render(anonymousRequest('alice'), reply, data, withForm))
+    const second = await bodyOf(async (reply) => await render(anonymousRequest('bob'), reply, data, withForm))
+    expect(first).toContain('token-of-alice')
+    expect(second).toContain('token-of-bob')
+  })
+
+  it('keeps an anonymous page without a form token, and keeps nothing without a change mark', async () => {
+    let renders = 0
+    const page = (): JSX.Element => { renders++; return withoutForm() }
+    const kept = keptPageRenderer<typeof data>(services(signal))
+    await bodyOf(async (reply) => await kept(anonymousRequest('alice'), reply, data, page))
+    await bodyOf(async (reply) => await kept(anonymousRequest('bob'), reply, data, page))
+    expect(renders).toBe(1)
+
+    const unkept = keptPageRenderer<typeof data>(services(null))
+    await bodyOf(async (reply) => await unkept(anonymousRequest('alice'), reply, data, page))
+    await bodyOf(async (reply) => await unkept(anonymousRequest('alice'), reply, data, page))
+    expect(renders).toBe(3)
+  })
+})
