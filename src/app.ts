@@ -1,6 +1,6 @@
 /**
  * buildApp(config): the whole application as a Fastify instance, without listening. Plugins are
- * registered in order of trust: headers and parsing, static files, then the visitor (session, flash,
+ * registered in order of trust: headers and parsing, static files, then the visitor (session,
  * CSRF), then the routes. Tests build it with their own configuration, database and clock.
  */
 import { randomUUID } from 'node:crypto'
@@ -19,7 +19,6 @@ import { seedDemoData } from './db/seed.js'
 import { cookieNames } from './http/cookies.js'
 import { csrfPlugin } from './http/csrf.js'
 import { registerErrorPages } from './http/errors.js'
-import { flashPlugin } from './http/flash.js'
 import { requestLogger } from './http/request-logger.js'
 import { registerSecurityHeaders } from './http/security-headers.js'
 import { sessionPlugin } from './http/session.js'
@@ -169,7 +168,6 @@ export async function buildApp (config: Config, options: AppOptions = {}): Promi
   })
 
   await app.register(sessionPlugin, { services })
-  await app.register(flashPlugin, { services })
   await app.register(csrfPlugin, { services })
 
   // Before the routes: each route's context keeps the error handler in force when it was registered.

@@ -10,8 +10,9 @@
  *
  * The header is read with one pread(2) of the file SQLite keeps mapped, without SQLite's locks, the way
  * SQLite's own readers first look at it: the two copies it holds are compared, and a torn read (a commit
- * in the middle of writing them) falls back to `PRAGMA data_version`, which is exact too but costs a read
- * transaction (two fcntl lock calls). The format is documented and stable since 3.7.0:
+ * in the middle of writing them) counts as a change. `PRAGMA data_version` would answer the same but
+ * costs a read transaction (two fcntl lock calls); it serves databases without a header (in memory).
+ * The format is documented and stable since 3.7.0:
  * https://www.sqlite.org/walformat.html#the_wal_index_file_format. It is read at most once per request: the
  * app calls refresh() when each request begins, and the value read after that serves the rest of the
  * request. A commit the visitor could know of happened before the request was sent, so before the read:
@@ -23,8 +24,8 @@ import type SqliteDatabase from 'better-sqlite3'
 
 export interface ChangeSignal {
   /** Equal marks mean nothing was written in between, by this process or any other. */
-  mark: () => string
-  /** Forget the remembered data_version: the next mark() reads it again. Called as each request begins. */
+  mark: () => number
+  /** Look at other connections' commits again at the next mark(). Called as each request begins. */
   refresh: () => void
 }
 
@@ -37,20 +38,23 @@ const WAL_INDEX_HEADER_BYTES = 48
 const WAL_INDEX_VERSION = 3007000
 
 /**
- * The WAL-index header as a string that changes with every commit (it holds a commit counter, the last
- * frame and their checksums), or null when the two copies differ (read while being written) or the
- * file does not hold an initialised header.
+ * The first copy of the WAL-index header, which changes with every commit (it holds a commit counter, the
+ * last frame and their checksums), or null when the two copies differ (read while being written) or the
+ * bytes do not hold an initialised header.
  */
-export function walIndexHeaderMark (bytes: Buffer): string | null {
+export function walIndexHeader (bytes: Buffer): Buffer | null {
   const first = bytes.subarray(0, WAL_INDEX_HEADER_BYTES)
   if (bytes.length < 2 * WAL_INDEX_HEADER_BYTES || !first.equals(bytes.subarray(WAL_INDEX_HEADER_BYTES, 2 * WAL_INDEX_HEADER_BYTES))) return null
   // In the machine's byte order; byte 12 is isInit.
   const knownVersion = first.readUInt32LE(0) === WAL_INDEX_VERSION || first.readUInt32BE(0) === WAL_INDEX_VERSION
-  return knownVersion && first[12] === 1 ? first.toString('latin1') : null
+  return knownVersion && first[12] === 1 ? first : null
 }
 
-/** The WAL-index header of an open connection's database, read anew each call; null when it cannot be read. */
-function walIndexHeaderReader (database: SqliteDatabase.Database): { read: () => string | null, close: () => void } | null {
+/**
+ * Reads the WAL-index header of an open connection's database anew on each call; null when this database
+ * has none that can be read (in memory, not in WAL mode, or the file does not hold a header SQLite wrote).
+ */
+function walIndexHeaderReader (database: SqliteDatabase.Database): { read: () => Buffer | null, close: () => void } | null {
   if (database.memory || database.pragma('journal_mode', { simple: true }) !== 'wal') return null
   // SQLite creates the file at the connection's first read, and deletes it when the last connection to the
   // database closes: once this connection has read, the file stays until it is closed.
@@ -62,34 +66,68 @@ function walIndexHeaderReader (database: SqliteDatabase.Database): { read: () =>
     return null
   }
   const bytes = Buffer.alloc(2 * WAL_INDEX_HEADER_BYTES)
-  return {
-    read: () => readSync(fd, bytes, 0, bytes.length, 0) === bytes.length ? walIndexHeaderMark(bytes) : null,
-    close: () => { closeSync(fd) }
+  const read = (): Buffer | null => readSync(fd, bytes, 0, bytes.length, 0) === bytes.length ? walIndexHeader(bytes) : null
+  if (read() === null) {
+    closeSync(fd)
+    return null
   }
+  return { read, close: () => { closeSync(fd) } }
 }
 
+/**
+ * The mark is a counter, moved each time a look at the two sources finds something new: a different
+ * header (or the data_version pragma, for a database without one) and a different total_changes(). A
+ * header read while a commit is writing it counts as new.
+ */
 export function sqliteChangeSignal (database: SqliteDatabase.Database): SqliteChangeSignal {
   const dataVersion = database.prepare('PRAGMA data_version').pluck()
   const totalChanges = database.prepare('SELECT total_changes()').pluck()
   const header = walIndexHeaderReader(database)
-  let version: string | null = null
+  const seenHeader = Buffer.alloc(WAL_INDEX_HEADER_BYTES)
+  let seenDataVersion = -1
+  let seenTotalChanges = -1
+  let counter = 0
+  let othersSeen = false
   let forgetScheduled = false
   const forget = (): void => {
-    version = null
+    othersSeen = false
     forgetScheduled = false
+  }
+  const lookAtOthers = (): void => {
+    if (header === null) {
+      const version = dataVersion.get() as number
+      if (version !== seenDataVersion) {
+        seenDataVersion = version
+        counter++
+      }
+      return
+    }
+    const current = header.read()
+    if (current === null) {
+      counter++
+    } else if (!current.equals(seenHeader)) {
+      current.copy(seenHeader)
+      counter++
+    }
   }
   return {
     mark () {
-      if (version === null) {
-        version = header?.read() ?? `v${dataVersion.get() as number}`
+      if (!othersSeen) {
+        lookAtOthers()
+        othersSeen = true
         if (!forgetScheduled) {
           forgetScheduled = true
           setImmediate(forget)
         }
       }
-      return `${version}:${totalChanges.get() as number}`
+      const total = totalChanges.get() as number
+      if (total !== seenTotalChanges) {
+        seenTotalChanges = total
+        counter++
+      }
+      return counter
     },
-    refresh: () => { version = null },
+    refresh: () => { othersSeen = false },
     close: () => { header?.close() }
   }
 }
@@ -103,7 +141,7 @@ export function sqliteChangeSignal (database: SqliteDatabase.Database): SqliteCh
 export function keptWhileUnchanged<T> (changes: ChangeSignal | null, maxEntries: number): (key: string, load: () => Promise<T>) => Promise<T> {
   if (changes === null) return async (_key, load) => await load()
   const kept = new Map<string, T>()
-  let keptMark = ''
+  let keptMark = -1
   return async (key, load) => {
     const mark = changes.mark()
     if (mark !== keptMark) {

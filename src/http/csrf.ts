@@ -38,17 +38,14 @@ export const csrfPlugin = fp<{ services: Services }>(async (app, { services }) =
     return looksLikeToken(anonymous) ? hmac(secretKey, 'csrf-anonymous', anonymous) : null
   }
 
-  app.decorateRequest('csrfToken', null as unknown as () => string)
-  app.addHook('onRequest', (request: FastifyRequest, reply: FastifyReply, done) => {
-    request.csrfToken = () => {
-      const existing = expectedToken(request)
-      if (existing !== null) return existing
-      const anonymous = newToken()
-      request.cookies[cookieName] = anonymous
-      reply.setCookie(cookieName, anonymous, cookieOptions(secureCookie))
-      return hmac(secretKey, 'csrf-anonymous', anonymous)
-    }
-    done()
+  // A method shared by every reply (this is the reply), so a request that renders no form costs nothing.
+  app.decorateReply('csrfToken', function (this: FastifyReply): string {
+    const existing = expectedToken(this.request)
+    if (existing !== null) return existing
+    const anonymous = newToken()
+    this.request.cookies[cookieName] = anonymous
+    this.setCookie(cookieName, anonymous, cookieOptions(secureCookie))
+    return hmac(secretKey, 'csrf-anonymous', anonymous)
   })
 
   /** Why an unsafe request must be refused, or null when it carries this visitor's form token from this site. */

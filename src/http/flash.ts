@@ -3,10 +3,8 @@
  * nobody can make the site display words of their choosing; the message is cleared once shown.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify'
-import fp from 'fastify-plugin'
 import type { Services } from '../services.js'
 import { cookieOptions } from './cookies.js'
-import './types.js'
 
 export const FLASH_MESSAGES = {
   'logged-in': 'Successfully logged in!',
@@ -27,22 +25,14 @@ function isFlashKey (value: string | undefined): value is FlashKey {
   return value !== undefined && Object.hasOwn(FLASH_MESSAGES, value)
 }
 
-export const flashPlugin = fp<{ services: Services }>(async (app, { services }) => {
-  app.decorateRequest('flash', null)
-  app.addHook('onRequest', (request: FastifyRequest, _reply, done) => {
-    const key = request.cookies[services.cookies.flash]
-    if (isFlashKey(key)) request.flash = FLASH_MESSAGES[key]
-    done()
-  })
-}, { name: 'paws-flash', dependencies: ['@fastify/cookie'] })
-
 export function setFlash (reply: FastifyReply, services: Services, key: FlashKey): void {
   reply.setCookie(services.cookies.flash, key, cookieOptions(services.config.session.secureCookie, FLASH_COOKIE_MAX_AGE_MS))
 }
 
 /** Called when a page shows the message: it is not shown again. */
 export function consumeFlash (request: FastifyRequest, reply: FastifyReply, services: Services): string | null {
-  if (request.cookies[services.cookies.flash] === undefined) return null
+  const key = request.cookies[services.cookies.flash]
+  if (key === undefined) return null
   reply.clearCookie(services.cookies.flash, cookieOptions(services.config.session.secureCookie))
-  return request.flash
+  return isFlashKey(key) ? FLASH_MESSAGES[key] : null
 }

@@ -17,7 +17,7 @@ export function pageContext (request: FastifyRequest, reply: FastifyReply, servi
   const user = request.user
   return {
     user: user === null ? null : { id: user.id, fullName: user.fullName, email: user.email, role: user.role },
-    csrfToken: typeof request.csrfToken === 'function' ? request.csrfToken : () => '',
+    csrfToken: () => reply.csrfToken(),
     flash: reply.statusCode < 400 ? consumeFlash(request, reply, services) : null,
     path: request.url.split('?')[0] ?? '/'
   }

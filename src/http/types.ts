@@ -8,8 +8,8 @@ declare module 'fastify' {
   interface FastifyRequest {
     user: SessionUser | null
     session: CurrentSession | null
-    /** The one-time message waiting for this visitor, if any. */
-    flash: string | null
+  }
+  interface FastifyReply {
     /** The form token for this visitor; creates the anonymous token cookie when first needed. */
     csrfToken: () => string
   }

@@ -11,27 +11,26 @@ import { keptPageRenderer } from '../../src/http/render.js'
 import type { Services } from '../../src/services.js'
 import type { PageContext } from '../../src/views/context.js'
 
-const signal: ChangeSignal = { mark: () => 'unchanged', refresh: () => {} }
+const signal: ChangeSignal = { mark: () => 1, refresh: () => {} }
 
 function services (changes: ChangeSignal | null): Services {
   return { db: { changes }, cookies: cookieNames(false), config: { session: { secureCookie: false } } } as unknown as Services
 }
 
-/** A visitor without a session whose form token comes from their own cookie. */
-function anonymousRequest (cookieToken: string): FastifyRequest {
-  return { session: null, user: null, flash: null, url: '/', cookies: {}, csrfToken: () => `token-of-${cookieToken}` } as unknown as FastifyRequest
-}
+const anonymous = { session: null, user: null, url: '/', cookies: {} } as unknown as FastifyRequest
 
-async function bodyOf (render: (reply: FastifyReply) => Promise<unknown>): Promise<string> {
+/** The page sent to a visitor without a session whose form token comes from their own cookie. */
+async function bodyOf (cookieToken: string, render: (request: FastifyRequest, reply: FastifyReply) => Promise<unknown>): Promise<string> {
   let sent: Buffer | undefined
   const reply = {
     statusCode: 200,
+    csrfToken: () => `token-of-${cookieToken}`,
     code () { return reply },
     header () { return reply },
     type () { return reply },
     send (bytes: Buffer) { sent = bytes; return reply }
   }
-  await render(reply as unknown as FastifyReply)
+  await render(anonymous, reply as unknown as FastifyReply)
   return sent!.toString()
 }
 
@@ -42,8 +41,8 @@ const withoutForm = (): JSX.Element => <p>Hello</p>
 describe('keptPageRenderer', () => {
   it('renders anew for each anonymous visitor a page that carries their form token', async () => {
     const render = keptPageRenderer<typeof data>(services(signal))
-    const first = await bodyOf(async (reply) => await render(anonymousRequest('alice'), reply, data, withForm))
-    const second = await bodyOf(async (reply) => await render(anonymousRequest('bob'), reply, data, withForm))
+    const first = await bodyOf('alice', async (request, reply) => await render(request, reply, data, withForm))
+    const second = await bodyOf('bob', async (request, reply) => await render(request, reply, data, withForm))
     expect(first).toContain('token-of-alice')
     expect(second).toContain('token-of-bob')
   })
@@ -52,13 +51,13 @@ describe('keptPageRenderer', () => {
     let renders = 0
     const page = (): JSX.Element => { renders++; return withoutForm() }
     const kept = keptPageRenderer<typeof data>(services(signal))
-    await bodyOf(async (reply) => await kept(anonymousRequest('alice'), reply, data, page))
-    await bodyOf(async (reply) => await kept(anonymousRequest('bob'), reply, data, page))
+    await bodyOf('alice', async (request, reply) => await kept(request, reply, data, page))
+    await bodyOf('bob', async (request, reply) => await kept(request, reply, data, page))
     expect(renders).toBe(1)
 
     const unkept = keptPageRenderer<typeof data>(services(null))
-    await bodyOf(async (reply) => await unkept(anonymousRequest('alice'), reply, data, page))
-    await bodyOf(async (reply) => await unkept(anonymousRequest('alice'), reply, data, page))
+    await bodyOf('alice', async (request, reply) => await unkept(request, reply, data, page))
+    await bodyOf('alice', async (request, reply) => await unkept(request, reply, data, page))
     expect(renders).toBe(3)
   })
 })
