@@ -14,8 +14,11 @@ import type { Argon2Params } from '../config.js'
 /** Argon2id's number in @node-rs/argon2's Algorithm enum (a const enum, not importable as a value). */
 const ARGON2ID = 2
 /**
- * Hashing threads run at this lower scheduling priority: they take whatever CPU is spare, and whenever a
- * core is contended the event loop serving pages (and the database, and the GC) comes first.
+ * On Linux, hashing threads run at the lowest priority: they take whatever CPU is spare, and whenever a
+ * core is contended the event loop serving pages (and the database, and the GC) comes first. Nice 19
+ * alone still lets a hash finish its time slice (a millisecond or more) before a woken event loop gets the
+ * core back; under SCHED_IDLE the event loop takes it at once. The policy is set with util-linux's `chrt`
+ * on the thread's own id (Node has no call for it); where that fails, nice 19 remains.
  */
 const HASH_THREAD_NICE = 19
 
@@ -44,8 +47,12 @@ const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads')
 const argon2 = require(workerData.argon2)
 const options = workerData.options
-if (workerData.nice > 0) {
-  try { require('node:os').setPriority(workerData.nice) } catch {}
+if (workerData.lowPriority) {
+  try { require('node:os').setPriority(${HASH_THREAD_NICE}) } catch {}
+  try {
+    const thread = require('node:fs').readlinkSync('/proc/thread-self').split('/').pop()
+    require('node:child_process').execFileSync('chrt', ['--idle', '--pid', '0', thread], { stdio: 'ignore', timeout: 5000 })
+  } catch {}
 }
 function verify (stored, password) {
   try {
@@ -71,7 +78,7 @@ class HashThread {
   private worker: Worker | null = null
   readonly pending = new Map<number, Pending>()
 
-  constructor (private readonly workerData: { argon2: string, options: Argon2Params, nice: number }) {}
+  constructor (private readonly workerData: { argon2: string, options: Argon2Params, lowPriority: boolean }) {}
 
   run (id: number, job: Job): Promise<string | boolean> {
     const worker = this.worker ?? this.start()
@@ -116,8 +123,8 @@ export function createPasswordHasher (params: Argon2Params, limits: { concurrenc
   const workerData = {
     argon2: createRequire(import.meta.url).resolve('@node-rs/argon2'),
     options: { memoryCost: params.memoryCost, timeCost: params.timeCost, parallelism: params.parallelism },
-    // On Linux a thread's nice value is its own: only the hashing threads yield. Elsewhere it would be the process's.
-    nice: process.platform === 'linux' ? HASH_THREAD_NICE : 0
+    // On Linux a thread's priority is its own: only the hashing threads yield. Elsewhere it would be the process's.
+    lowPriority: process.platform === 'linux'
   }
   const threads = Array.from({ length: Math.max(1, limits.concurrency) }, () => new HashThread(workerData))
   const capacity = threads.length + limits.queue
