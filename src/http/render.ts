@@ -10,6 +10,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { Services } from '../services.js'
 import type { PageContext } from '../views/context.js'
+import { renderedNow } from '../views/sync.js'
 import { consumeFlash } from './flash.js'
 import './types.js'
 
@@ -25,7 +26,11 @@ export function pageContext (request: FastifyRequest, reply: FastifyReply, servi
 
 export async function render (reply: FastifyReply, page: JSX.Element, status = 200): Promise<FastifyReply> {
   const html = typeof page === 'string' ? page : await page
-  return await send(reply, Buffer.from(`<!doctype html>${html}`), status)
+  return await send(reply, documentBytes(html), status)
+}
+
+function documentBytes (html: string): Buffer {
+  return Buffer.from(`<!doctype html>${html}`)
 }
 
 async function send (reply: FastifyReply, bytes: Buffer, status: number): Promise<FastifyReply> {
@@ -68,9 +73,7 @@ export function keptPageRenderer<D extends object> (services: Services): KeptPag
       usedFormToken = true
       return formToken()
     }
-    const html = page(ctx)
-    if (typeof html !== 'string') throw new TypeError('this site renders every component synchronously')
-    const bytes = Buffer.from(`<!doctype html>${html}`)
+    const bytes = documentBytes(renderedNow(page(ctx)))
     if (keeping && ctx.flash === null && (visitor !== ANONYMOUS || !usedFormToken)) kept.set(visitor, { data, path: ctx.path, bytes })
     return await send(reply, bytes, 200)
   }

@@ -6,6 +6,11 @@
  * synchronously, to a string.
  */
 export function keptHtml (element: JSX.Element): string {
+  return Buffer.from(renderedNow(element)).toString()
+}
+
+/** The string an element rendered to; every component of this site renders synchronously. */
+export function renderedNow (element: JSX.Element): string {
   if (typeof element !== 'string') throw new TypeError('this site renders every component synchronously')
-  return Buffer.from(element).toString()
+  return element
 }
