@@ -2,7 +2,7 @@
  * "Has anything in the database changed since?", answered exactly and cheaply, for the in-process caches
  * of what every page reads (the session behind a cookie, the pet list). SQLite only.
  *
- * The mark combines two counters. Another connection's commit (another process: a cluster worker, a
+ * The mark follows two sources. Another connection's commit (another process: a cluster worker, a
  * second instance, the CLI) moves the WAL-index header, which SQLite rewrites in the `-shm` file with every
  * commit; `total_changes()` moves with every row this connection writes, committed or not. Any write at all
  * moves the mark, so a cache filled under one mark and used only under the same mark is never older than
