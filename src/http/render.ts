@@ -14,14 +14,22 @@ import { renderedNow } from '../views/sync.js'
 import { consumeFlash } from './flash.js'
 import './types.js'
 
-export function pageContext (request: FastifyRequest, reply: FastifyReply, services: Services): PageContext {
+/** `flash`: the one-time message when the caller has already taken it (consumeFlash clears it). */
+export function pageContext (
+  request: FastifyRequest, reply: FastifyReply, services: Services,
+  flash = reply.statusCode < 400 ? consumeFlash(request, reply, services) : null
+): PageContext {
   const user = request.user
   return {
     user: user === null ? null : { id: user.id, fullName: user.fullName, email: user.email, role: user.role },
     csrfToken: () => reply.csrfToken(),
-    flash: reply.statusCode < 400 ? consumeFlash(request, reply, services) : null,
-    path: request.url.split('?')[0] ?? '/'
+    flash,
+    path: pagePath(request)
   }
+}
+
+function pagePath (request: FastifyRequest): string {
+  return request.url.split('?')[0] ?? '/'
 }
 
 export async function render (reply: FastifyReply, page: JSX.Element, status = 200): Promise<FastifyReply> {
@@ -64,9 +72,11 @@ export function keptPageRenderer<D extends object> (services: Services): KeptPag
   const keeping = services.db.changes !== null
   return async (request, reply, data, page) => {
     const visitor = request.session ?? ANONYMOUS
-    const ctx = pageContext(request, reply, services)
-    const entry = kept.get(visitor)
-    if (entry?.data === data && entry.path === ctx.path && ctx.flash === null) return await send(reply, entry.bytes, 200)
+    const flash = consumeFlash(request, reply, services)
+    const path = pagePath(request)
+    const entry = keeping ? kept.get(visitor) : undefined
+    if (entry?.data === data && entry.path === path && flash === null) return await send(reply, entry.bytes, 200)
+    const ctx = pageContext(request, reply, services, flash)
     let usedFormToken = false
     const formToken = ctx.csrfToken
     ctx.csrfToken = () => {
@@ -74,7 +84,7 @@ export function keptPageRenderer<D extends object> (services: Services): KeptPag
       return formToken()
     }
     const bytes = documentBytes(renderedNow(page(ctx)))
-    if (keeping && ctx.flash === null && (visitor !== ANONYMOUS || !usedFormToken)) kept.set(visitor, { data, path: ctx.path, bytes })
+    if (keeping && flash === null && (visitor !== ANONYMOUS || !usedFormToken)) kept.set(visitor, { data, path, bytes })
     return await send(reply, bytes, 200)
   }
 }
