@@ -49,7 +49,7 @@ export function isSessionLive (
 
 /**
  * The sessions that cookies resolved to are kept in memory while nothing is written to the database
- * (src/db/change-signal.ts, SQLite only): a logout in another process, a password change, a revocation from
+ * (src/db/change-signal.ts): a logout in another process, a password change, a revocation from
  * the CLI or a last-seen update empties them, so a session is never honoured after its row is gone.
  * Liveness is still checked against the clock on every request. Keyed by the token's SHA-256, like the
  * table; unknown tokens are not kept. At most this many.

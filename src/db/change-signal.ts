@@ -1,8 +1,8 @@
 /**
  * "Has anything in the database changed since?", answered exactly and cheaply, for the in-process caches
- * of what every page reads (the session behind a cookie, the pet list). SQLite only.
+ * of what every page reads (the session behind a cookie, the pet list).
  *
- * The mark follows two sources. Another connection's commit (another process: a cluster worker, a
+ * SQLite. The mark follows two sources. Another connection's commit (another process: a cluster worker, a
  * second instance, the CLI) moves the WAL-index header, which SQLite rewrites in the `-shm` file with every
  * commit; `total_changes()` moves with every row this connection writes, committed or not. Any write at all
  * moves the mark, so a cache filled under one mark and used only under the same mark is never older than
@@ -18,13 +18,22 @@
  * request. A commit the visitor could know of happened before the request was sent, so before the read:
  * it is always seen. Outside requests the value is kept until the end of the current turn of the event
  * loop at most. total_changes() is read every time (a counter in memory, no lock).
+ *
+ * PostgreSQL. The mark is the server's current snapshot, `pg_current_snapshot()`: the oldest transaction
+ * still running, one past the newest finished one, and those in between still running. Every commit or
+ * rollback anywhere on the server changes it, and a reader sees a transaction's rows exactly when its
+ * snapshot says that transaction has finished, so two equal readings mean nothing became visible in
+ * between. It costs one round trip, made at the first use of a cache in each request (after refresh()) and
+ * shared by the rest of that request, instead of one query per cached value. This process's own writes make
+ * the next mark() read it again at once (postgresWriteWatcher in connect.ts).
+ * https://www.postgresql.org/docs/current/functions-info.html#FUNCTIONS-PG-SNAPSHOT
  */
 import { closeSync, openSync, readSync } from 'node:fs'
 import type SqliteDatabase from 'better-sqlite3'
 
 export interface ChangeSignal {
   /** Equal marks mean nothing was written in between, by this process or any other. */
-  mark: () => number
+  mark: () => number | Promise<number>
   /** Look at other connections' commits again at the next mark(). Called as each request begins. */
   refresh: () => void
 }
@@ -133,8 +142,43 @@ export function sqliteChangeSignal (database: SqliteDatabase.Database): SqliteCh
 }
 
 /**
+ * The PostgreSQL mark (see the top of this file). `readSnapshot` answers the server's current snapshot as
+ * text. One reading serves every mark() until refresh(), which the app calls as each request begins and
+ * after each of its own writes. Readings may come back out of order (each on its own pooled connection): an
+ * answer older than one already taken is not taken, so a mark never steps back to an older snapshot. A
+ * failed reading is not kept; the next mark() reads again.
+ */
+export function postgresChangeSignal (readSnapshot: () => Promise<string>): ChangeSignal {
+  let reading: Promise<number> | null = null
+  let started = 0
+  let taken = 0
+  let seen: string | null = null
+  let counter = 0
+  return {
+    mark () {
+      if (reading !== null) return reading
+      const order = ++started
+      const current = readSnapshot().then((snapshot) => {
+        if (order > taken) {
+          taken = order
+          if (snapshot !== seen) {
+            seen = snapshot
+            counter++
+          }
+        }
+        return counter
+      })
+      current.catch(() => { if (reading === current) reading = null })
+      reading = current
+      return current
+    },
+    refresh: () => { reading = null }
+  }
+}
+
+/**
  * Values loaded from the database and kept while the change mark stays the same: a moved mark empties
- * them all. With no signal (PostgreSQL) nothing is kept and every call loads. Undefined (nothing found)
+ * them all. With no signal nothing is kept and every call loads. Undefined (nothing found)
  * is never kept; past `maxEntries` the longest-kept value is let go. Kept values are shared by every
  * caller until the next write: load() should hand out frozen ones.
  */
@@ -143,7 +187,8 @@ export function keptWhileUnchanged<T> (changes: ChangeSignal | null, maxEntries:
   const kept = new Map<string, T>()
   let keptMark = -1
   return async (key, load) => {
-    const mark = changes.mark()
+    const marked = changes.mark()
+    const mark = typeof marked === 'number' ? marked : await marked
     if (mark !== keptMark) {
       kept.clear()
       keptMark = mark

@@ -5,10 +5,13 @@
 import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
 import SqliteDatabase from 'better-sqlite3'
-import { Kysely, PostgresDialect, SqliteDialect, type SqliteDialectConfig } from 'kysely'
+import {
+  type CompiledQuery, type DatabaseConnection, type Dialect as KyselyDialect, type Driver, Kysely, PostgresDialect, SqliteDialect,
+  type SqliteDialectConfig
+} from 'kysely'
 import pg from 'pg'
 import type { DatabaseConfig } from '../config.js'
-import { type ChangeSignal, sqliteChangeSignal } from './change-signal.js'
+import { type ChangeSignal, postgresChangeSignal, sqliteChangeSignal } from './change-signal.js'
 import type { Database } from './schema.js'
 
 export type Dialect = 'sqlite' | 'postgres'
@@ -23,7 +26,7 @@ export interface Db {
   readonly driver:
     | { readonly kind: 'sqlite', readonly database: SqliteDatabase.Database, readonly statements: CachedStatements }
     | { readonly kind: 'postgres', readonly pool: pg.Pool }
-  /** Tells in-process caches when anything was written (SQLite); null where no cheap signal exists (PostgreSQL). */
+  /** Tells in-process caches when anything was written, by this process or any other (change-signal.ts). */
   readonly changes: ChangeSignal | null
   readonly close: () => Promise<void>
 }
@@ -60,8 +63,12 @@ export function connect (config: DatabaseConfig, options: ConnectOptions = {}): 
       types: { getTypeParser: (oid, format) => oid === PG_INT8_OID ? Number : pg.types.getTypeParser(oid, format) }
     })
     pool.on('error', (error) => { options.onIdleError?.(error) })
-    const kysely = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) })
-    return { kysely, dialect: 'postgres', driver: { kind: 'postgres', pool }, changes: null, close: async () => { await kysely.destroy() } }
+    const changes = postgresChangeSignal(async () => {
+      const { rows } = await pool.query<{ snapshot: string }>(CURRENT_SNAPSHOT)
+      return rows[0]!.snapshot
+    })
+    const kysely = new Kysely<Database>({ dialect: postgresWriteWatcher(new PostgresDialect({ pool }), changes.refresh) })
+    return { kysely, dialect: 'postgres', driver: { kind: 'postgres', pool }, changes, close: async () => { await kysely.destroy() } }
   }
   if (config.file !== ':memory:') mkdirSync(dirname(config.file), { recursive: true })
   const database = new SqliteDatabase(config.file, { timeout: SQLITE_BUSY_TIMEOUT_MS })
@@ -82,6 +89,71 @@ export function connect (config: DatabaseConfig, options: ConnectOptions = {}): 
     close: async () => {
       await kysely.destroy()
       changes.close()
+    }
+  }
+}
+
+/** Prepared once per pooled connection (a named statement): the change mark is read on most requests. */
+const CURRENT_SNAPSHOT = { name: 'paws-current-snapshot', text: 'select pg_current_snapshot()::text as snapshot' }
+
+/**
+ * A PostgreSQL dialect that calls `written` after each statement of this process that may write (anything
+ * but a SELECT, raw SQL included) and after each commit or rollback, whether it succeeded or not: the change
+ * mark is then read again at its next use, so a request sees its own writes in the caches at once, as on
+ * SQLite. (Another process's writes are seen from its next request on: change-signal.ts.)
+ */
+function postgresWriteWatcher (dialect: PostgresDialect, written: () => void): KyselyDialect {
+  const mayWrite = (query: CompiledQuery) => query.query.kind !== 'SelectQueryNode'
+  const afterwards = async <T>(done: Promise<T>, signal: boolean): Promise<T> => {
+    try {
+      return await done
+    } finally {
+      if (signal) written()
+    }
+  }
+  return {
+    createAdapter: () => dialect.createAdapter(),
+    createIntrospector: (db) => dialect.createIntrospector(db),
+    createQueryCompiler: () => dialect.createQueryCompiler(),
+    createDriver: (): Driver => {
+      const driver = dialect.createDriver()
+      // Kysely runs queries on the connections the driver hands out, and hands them back to the driver for
+      // transactions and release: the driver gets its own connection back.
+      const wrappers = new WeakMap<DatabaseConnection, DatabaseConnection>()
+      const originals = new WeakMap<DatabaseConnection, DatabaseConnection>()
+      const original = (connection: DatabaseConnection) => originals.get(connection) ?? connection
+      const watched: Driver = {
+        init: async () => { await driver.init() },
+        acquireConnection: async () => {
+          const connection = await driver.acquireConnection()
+          let wrapper = wrappers.get(connection)
+          if (wrapper === undefined) {
+            wrapper = {
+              executeQuery: async (query) => await afterwards(connection.executeQuery(query), mayWrite(query)),
+              streamQuery: async function * (query, chunkSize) {
+                try {
+                  yield * connection.streamQuery(query, chunkSize)
+                } finally {
+                  if (mayWrite(query)) written()
+                }
+              }
+            }
+            wrappers.set(connection, wrapper)
+            originals.set(wrapper, connection)
+          }
+          return wrapper
+        },
+        beginTransaction: async (connection, settings) => { await driver.beginTransaction(original(connection), settings) },
+        commitTransaction: async (connection) => { await afterwards(driver.commitTransaction(original(connection)), true) },
+        rollbackTransaction: async (connection) => { await afterwards(driver.rollbackTransaction(original(connection)), true) },
+        releaseConnection: async (connection) => { await driver.releaseConnection(original(connection)) },
+        destroy: async () => { await driver.destroy() }
+      }
+      for (const name of ['savepoint', 'rollbackToSavepoint', 'releaseSavepoint'] as const) {
+        const method = driver[name]?.bind(driver)
+        if (method !== undefined) watched[name] = async (connection, savepoint, compile) => { await method(original(connection), savepoint, compile) }
+      }
+      return watched
     }
   }
 }

@@ -64,8 +64,7 @@ const ANONYMOUS = Object.freeze({})
  * the form token (an HMAC of the session id), so a kept page is never older than the last commit. A page
  * with a one-time message is rendered anew; an anonymous page that needed a form token (which comes from
  * the visitor's own cookie) is not kept. Kept pages go with their session objects, so there are at most as
- * many as cached sessions, plus one anonymous. On PostgreSQL, where sessions are read on every request,
- * nothing is kept.
+ * many as cached sessions, plus one anonymous. Without a change mark nothing is kept.
  */
 export function keptPageRenderer<D extends object> (services: Services): KeptPageRenderer<D> {
   const kept = new WeakMap<object, { data: D, path: string, bytes: Buffer }>()

@@ -1,10 +1,9 @@
 /**
  * The pet list every home page shows, read from the database once and kept until the database changes.
  *
- * On SQLite the kept list is used only while the database's change mark is the same (src/db/change-signal.ts):
- * any write, by this process or another (a cluster worker, a second instance, the CLI), makes the next
- * call read the list again, so the list shown is never older than the last commit. On PostgreSQL there is
- * no such signal without a round trip, which costs what the query does, so every call reads the list.
+ * The kept list is used only while the database's change mark is the same (src/db/change-signal.ts): any
+ * write, by this process or another (a cluster worker, a second instance, the CLI), makes the next call
+ * read the list again, so the list shown is never older than the last commit.
  */
 import { keptWhileUnchanged } from '../db/change-signal.js'
 import type { Db } from '../db/connect.js'
