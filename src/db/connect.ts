@@ -62,7 +62,11 @@ export function connect (config: DatabaseConfig, options: ConnectOptions = {}): 
       // bigint columns hold epoch milliseconds, far below 2^53: safe as JavaScript numbers.
       types: { getTypeParser: (oid, format) => oid === PG_INT8_OID ? Number : pg.types.getTypeParser(oid, format) }
     })
-    pool.on('error', (error) => { options.onIdleError?.(error) })
+    pool.on('error', (error) => {
+      // pg-pool attaches the whole client to the error: its connection state would fill a log line with kilobytes.
+      Reflect.deleteProperty(error, 'client')
+      options.onIdleError?.(error)
+    })
     const changes = postgresChangeSignal(async () => {
       const { rows } = await pool.query<{ snapshot: string }>(CURRENT_SNAPSHOT)
       return rows[0]!.snapshot
