@@ -104,7 +104,9 @@ const CURRENT_SNAPSHOT = { name: 'paws-current-snapshot', text: 'select pg_curre
  * A PostgreSQL dialect that calls `written` after each statement of this process that may write (anything
  * but a SELECT, raw SQL included) and after each commit or rollback, whether it succeeded or not: the change
  * mark is then read again at its next use, so a request sees its own writes in the caches at once, as on
- * SQLite. (Another process's writes are seen from its next request on: change-signal.ts.)
+ * SQLite. (Another process's writes are seen from its next request on: change-signal.ts.) Every write to
+ * what the caches hold goes through Kysely; the throttle's counters, written on the pool directly, are read
+ * by no cache.
  */
 function postgresWriteWatcher (dialect: PostgresDialect, written: () => void): KyselyDialect {
   const mayWrite = (query: CompiledQuery) => query.query.kind !== 'SelectQueryNode'
