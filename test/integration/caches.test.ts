@@ -1,8 +1,8 @@
 /**
  * The in-process caches of what every page reads (the session behind a cookie, the pet list) never show
  * anything older than the last commit. Writes through a second connection stand for another process: a
- * cluster worker, a second instance, the CLI. Runs on SQLite (where the caches are) and on PostgreSQL
- * (where every request reads the tables).
+ * cluster worker, a second instance, the CLI. Runs on both databases, each with its own change mark
+ * (the WAL-index header on SQLite, the server's current snapshot on PostgreSQL).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { hashToken } from '../../src/auth/tokens.js'
