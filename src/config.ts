@@ -38,7 +38,10 @@ const envSchema = z.object({
   LOGIN_FAILURES_PER_IP_PER_MINUTE: positiveInt('a whole number of failed logins').default(20),
   SIGNUPS_PER_IP_PER_HOUR: positiveInt('a whole number of sign-ups').default(10),
   PASSWORD_HASH_CONCURRENCY: positiveInt('a whole number of password hashes at once').optional(),
-  PASSWORD_HASH_QUEUE: z.coerce.number({ error: 'expected a whole number, 0 or more' }).int().min(0, { error: 'expected a whole number, 0 or more' }).default(64)
+  PASSWORD_HASH_QUEUE: z.coerce.number({ error: 'expected a whole number, 0 or more' }).int().min(0, { error: 'expected a whole number, 0 or more' }).default(64),
+  // Set by systemd's socket activation (docs/deploy/paws@.socket), never by hand: sd_listen_fds(3).
+  LISTEN_FDS: z.coerce.number({ error: 'expected a number of sockets' }).int({ error: 'expected a number of sockets' }).min(0, { error: 'expected a number of sockets' }).optional(),
+  LISTEN_PID: positiveInt('a process id').optional()
 })
 
 export type DatabaseConfig =
@@ -56,6 +59,11 @@ export interface Config {
   readonly isProduction: boolean
   readonly host: string
   readonly port: number
+  /**
+   * The listening socket systemd passed (always descriptor 3), or null to listen on host and port. A
+   * socket that outlives the process keeps connections waiting through a restart instead of refusing them.
+   */
+  readonly listenFd: number | null
   readonly database: DatabaseConfig
   readonly redis: { readonly url: string, readonly keyPrefix: string } | null
   readonly logLevel: string
@@ -113,7 +121,20 @@ function parseTrustProxy (raw: string | undefined): boolean | number | string | 
   return null
 }
 
-export function loadConfig (env: Record<string, string | undefined>, cwd = process.cwd()): Config {
+/** sd_listen_fds(3): the first socket systemd passes is descriptor 3. */
+const SD_LISTEN_FDS_START = 3
+
+/**
+ * Whether systemd passed this process a socket: LISTEN_FDS counts them, and LISTEN_PID (when set) names the
+ * process they are for; variables meant for another process (inherited by a child) are ignored.
+ */
+function parseListenFds (fds: number | undefined, pid: number | undefined, ownPid: number): number | null | string {
+  if (fds === undefined || fds === 0 || (pid !== undefined && pid !== ownPid)) return null
+  if (fds > 1) return 'expected 1: the app listens on one socket (one ListenStream in paws@.socket)'
+  return SD_LISTEN_FDS_START
+}
+
+export function loadConfig (env: Record<string, string | undefined>, cwd = process.cwd(), ownPid = process.pid): Config {
   const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''))
   const parsed = envSchema.safeParse(cleaned)
   const problems: string[] = []
@@ -136,13 +157,19 @@ export function loadConfig (env: Record<string, string | undefined>, cwd = proce
   if (e.WEB_CONCURRENCY > 1 && typeof database !== 'string' && database.kind === 'sqlite' && database.file === ':memory:') {
     problems.push('WEB_CONCURRENCY: workers cannot share an in-memory database (DATABASE_URL=:memory:); use a file or PostgreSQL, or one worker')
   }
-  if (problems.length > 0 || typeof database === 'string' || trustProxy === null) throw new ConfigError(problems)
+  const listenFd = parseListenFds(e.LISTEN_FDS, e.LISTEN_PID, ownPid)
+  if (typeof listenFd === 'string') problems.push(`LISTEN_FDS=${JSON.stringify(String(e.LISTEN_FDS))}: ${listenFd}`)
+  // A cluster's primary closes a shared socket when its last worker stops listening, and could not listen
+  // on systemd's socket again after that: socket activation runs one process per socket.
+  if (listenFd !== null && e.WEB_CONCURRENCY > 1) problems.push('WEB_CONCURRENCY: with a socket from systemd (paws@.socket) run one process per socket; use more instances (ports) for more cores')
+  if (problems.length > 0 || typeof database === 'string' || trustProxy === null || typeof listenFd === 'string') throw new ConfigError(problems)
 
   const config: Config = {
     env: e.NODE_ENV,
     isProduction,
     host: e.HOST,
     port: e.PORT,
+    listenFd,
     database,
     redis: e.REDIS_URL === undefined ? null : { url: e.REDIS_URL, keyPrefix: e.REDIS_KEY_PREFIX },
     logLevel: e.LOG_LEVEL,

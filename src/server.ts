@@ -7,7 +7,7 @@
 import cluster, { type Worker } from 'node:cluster'
 import { randomBytes } from 'node:crypto'
 import { Server } from 'node:net'
-import type { FastifyInstance } from 'fastify'
+import type { FastifyInstance, FastifyListenOptions } from 'fastify'
 import { buildApp, describeDatabase } from './app.js'
 import { type Config, ConfigError, loadConfig } from './config.js'
 
@@ -46,14 +46,28 @@ async function leaveCluster (): Promise<void> {
 }
 
 /**
- * Closes the listening socket only: new connections are refused (a proxy then tries another instance),
- * while connections already accepted keep going. Closing the HTTP server itself would also drop every
- * connection without a request yet, including one accepted a moment ago whose request is on its way;
- * the proxy, having sent that request, gets a reset and cannot resend a POST. app.close() comes
- * ACCEPTED_GRACE_MS later, when such requests have arrived and are answered in full.
+ * Closes the listening socket only, while connections already accepted keep going. Closing the HTTP server
+ * itself would also drop every connection without a request yet, including one accepted a moment ago whose
+ * request is on its way; the proxy, having sent that request, gets a reset and cannot resend a POST.
+ * app.close() comes ACCEPTED_GRACE_MS later, when such requests have arrived and are answered in full.
+ *
+ * A socket this process opened is gone once closed: new connections are refused (a proxy then tries
+ * another instance), but the kernel resets any it had queued in the instant before. A socket from systemd
+ * (paws@.socket) outlives the process: connections keep queueing in it and the next process answers them.
  */
 function stopAccepting (app: FastifyInstance): void {
   if (app.server.listening) Server.prototype.close.call(app.server)
+}
+
+/**
+ * Where to listen: HOST and PORT, or the socket systemd passed (socket activation). Fastify hands its
+ * options to net.Server#listen, which takes `fd` and then ignores the host; naming a host other than
+ * `localhost` keeps Fastify from binding a second address beside it.
+ */
+function listenOptions (config: Config): FastifyListenOptions {
+  if (config.listenFd === null) return { host: config.host, port: config.port }
+  const options: FastifyListenOptions & { fd: number } = { fd: config.listenFd, host: '0.0.0.0' }
+  return options
 }
 
 async function runWorker (config: Config): Promise<void> {
@@ -78,7 +92,7 @@ async function runWorker (config: Config): Promise<void> {
   }
   process.on('SIGTERM', () => shutdown('SIGTERM'))
   process.on('SIGINT', () => shutdown('SIGINT'))
-  const address = await app.listen({ host: config.host, port: config.port })
+  const address = await app.listen(listenOptions(config))
   app.log.info({ address, database: describeDatabase(config.database), env: config.env, pid: process.pid }, `Paws Rescue Center listening on ${address}`)
 }
 

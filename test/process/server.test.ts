@@ -8,6 +8,7 @@ import { request } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { type HeldSocket, holdSocket } from '../helpers/held-socket.js'
 import { freePort } from '../helpers/ports.js'
 
 const SERVER = join(import.meta.dirname, '../../dist/src/server.js')
@@ -18,8 +19,12 @@ beforeAll(() => {
 })
 afterAll(() => { rmSync(dir, { recursive: true, force: true }) })
 
-function start (env: Record<string, string>): { child: ChildProcess, output: () => string, exited: Promise<number | null> } {
-  const child = spawn(process.execPath, [SERVER], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+/** Starts the built server; with a held socket, as systemd's socket activation does (descriptor 3). */
+function start (env: Record<string, string>, socket?: HeldSocket): { child: ChildProcess, output: () => string, exited: Promise<number | null> } {
+  const child = spawn(process.execPath, [SERVER], {
+    env: { PATH: process.env.PATH ?? '', ...env, ...(socket === undefined ? {} : { LISTEN_FDS: '1' }) },
+    stdio: socket === undefined ? ['ignore', 'pipe', 'pipe'] : ['ignore', 'pipe', 'pipe', socket.fd]
+  })
   let output = ''
   child.stdout!.on('data', (c) => { output += String(c) })
   child.stderr!.on('data', (c) => { output += String(c) })
@@ -78,6 +83,40 @@ describe('server process', () => {
       expect(await proc.exited).toBe(0)
     } finally {
       proc.child.kill('SIGKILL')
+    }
+  })
+
+  it('on a socket from systemd, a request made while the server restarts waits in the socket and the next process answers it', async () => {
+    const socket = holdSocket()
+    const env = { PORT: String(await freePort()), HOST: '127.0.0.1', DATABASE_URL: join(dir, 'activated.db'), LOG_LEVEL: 'info' }
+    const get = async (path: string) => await new Promise<{ status: number, body: string }>((resolve, reject) => {
+      request({ host: '127.0.0.1', port: socket.port, path, agent: false }, (res) => {
+        let body = ''
+        res.on('data', (c) => { body += String(c) })
+        res.on('end', () => { resolve({ status: res.statusCode ?? 0, body }) })
+      }).on('error', reject).end()
+    })
+    let proc = start(env, socket)
+    try {
+      await waitForOutput(proc, 'Paws Rescue Center listening on')
+      expect(proc.output()).toContain(`:${socket.port}`) // the held socket, not PORT
+      expect((await get('/healthz')).status).toBe(200)
+      proc.child.kill('SIGTERM')
+      expect(await proc.exited).toBe(0)
+
+      // No process is listening now. The socket is still open (held here, as systemd holds it), so the
+      // connection is queued rather than refused, and the request waits.
+      const waiting = get('/about')
+      proc = start(env, socket)
+      const res = await waiting
+      expect(res.status).toBe(200)
+      expect(res.body).toContain('About')
+      await waitForOutput(proc, 'Paws Rescue Center listening on')
+      proc.child.kill('SIGTERM')
+      expect(await proc.exited).toBe(0)
+    } finally {
+      proc.child.kill('SIGKILL')
+      socket.close()
     }
   })
 })

@@ -2,9 +2,9 @@
 import { describe, expect, it } from 'vitest'
 import { ConfigError, loadConfig } from '../../src/config.js'
 
-function problems (env: Record<string, string>): string[] {
+function problems (env: Record<string, string>, ownPid = process.pid): string[] {
   try {
-    loadConfig(env, '/srv/paws')
+    loadConfig(env, '/srv/paws', ownPid)
   } catch (error) {
     if (error instanceof ConfigError) return error.problems
     throw error
@@ -82,5 +82,23 @@ describe('loadConfig', () => {
 
   it('empty variables count as unset', () => {
     expect(loadConfig({ PORT: '', REDIS_URL: '' }).port).toBe(3000)
+  })
+
+  it('a socket from systemd (LISTEN_FDS, for this process or unnamed) is descriptor 3; one meant for another process is ignored', () => {
+    expect(loadConfig({}, '/srv/paws', 4242).listenFd).toBeNull()
+    expect(loadConfig({ LISTEN_FDS: '1', LISTEN_PID: '4242' }, '/srv/paws', 4242).listenFd).toBe(3)
+    expect(loadConfig({ LISTEN_FDS: '1' }, '/srv/paws', 4242).listenFd).toBe(3)
+    // Inherited from a parent that was activated: not ours, so listen on HOST and PORT.
+    expect(loadConfig({ LISTEN_FDS: '1', LISTEN_PID: '4241' }, '/srv/paws', 4242).listenFd).toBeNull()
+    expect(loadConfig({ LISTEN_FDS: '0' }, '/srv/paws', 4242).listenFd).toBeNull()
+  })
+
+  it('refuses more than one socket, a malformed LISTEN_FDS, and socket activation with several workers', () => {
+    const own = (env: Record<string, string>) => problems(env, 4242)
+    expect(own({ LISTEN_FDS: '2', LISTEN_PID: '4242' })).toEqual(['LISTEN_FDS="2": expected 1: the app listens on one socket (one ListenStream in paws@.socket)'])
+    expect(own({ LISTEN_FDS: 'x' })).toEqual(['LISTEN_FDS="x": expected a number of sockets'])
+    expect(own({ LISTEN_FDS: '1', WEB_CONCURRENCY: '2' })).toEqual([expect.stringMatching(/^WEB_CONCURRENCY: with a socket from systemd/)])
+    // Two workers are fine when the socket was meant for another process.
+    expect(own({ LISTEN_FDS: '1', LISTEN_PID: '4241', WEB_CONCURRENCY: '2' })).toEqual([])
   })
 })
