@@ -11,6 +11,7 @@ import { setTimeout as delay } from 'node:timers/promises'
 import { promisify } from 'node:util'
 import { SERVER_ENTRY } from './build.js'
 import { request } from './client.js'
+import { type HeldSocket } from '../../helpers/held-socket.js'
 import { freePort } from '../../helpers/ports.js'
 
 const START_TIMEOUT_MS = 30_000
@@ -90,17 +91,24 @@ export interface AppProc extends Proc {
   readonly url: string
 }
 
-/** Spawns the built server in production mode with the given environment (nothing inherited but PATH). */
-export function spawnApp (name: string, env: Record<string, string>): Proc {
+/**
+ * Spawns the built server in production mode with the given environment (nothing inherited but PATH);
+ * with a held socket, as systemd's socket activation starts it (descriptor 3, LISTEN_FDS=1).
+ */
+export function spawnApp (name: string, env: Record<string, string>, socket?: HeldSocket): Proc {
   const child = spawn(process.execPath, [SERVER_ENTRY], {
-    env: { PATH: process.env.PATH ?? '', NODE_ENV: 'production', SECRET_KEY, HOST: '127.0.0.1', LOG_LEVEL: 'warn', ...env },
-    stdio: ['ignore', 'pipe', 'pipe']
+    env: { PATH: process.env.PATH ?? '', NODE_ENV: 'production', SECRET_KEY, HOST: '127.0.0.1', LOG_LEVEL: 'warn', ...env, ...(socket === undefined ? {} : { LISTEN_FDS: '1' }) },
+    stdio: socket === undefined ? ['ignore', 'pipe', 'pipe'] : ['ignore', 'pipe', 'pipe', socket.fd]
   })
   return track(name, child)
 }
 
-/** Starts the built server and waits until it answers its health check. */
-export async function startApp (name: string, env: Record<string, string>, options: { port?: number } = {}): Promise<AppProc> {
+/**
+ * Starts the built server and waits until it answers its health check: on a free port, the given port, or
+ * a socket held as systemd holds one (docs/deploy/paws@.socket).
+ */
+export async function startApp (name: string, env: Record<string, string>, options: { port?: number, socket?: HeldSocket } = {}): Promise<AppProc> {
+  if (options.socket !== undefined) return await startOnPort(name, env, options.socket.port, options.socket)
   for (let attempt = 1; ; attempt++) {
     try {
       return await startOnPort(name, env, options.port ?? await freePort())
@@ -111,8 +119,8 @@ export async function startApp (name: string, env: Record<string, string>, optio
   }
 }
 
-async function startOnPort (name: string, env: Record<string, string>, port: number): Promise<AppProc> {
-  const proc = spawnApp(name, { ...env, PORT: String(port) })
+async function startOnPort (name: string, env: Record<string, string>, port: number, socket?: HeldSocket): Promise<AppProc> {
+  const proc = spawnApp(name, { ...env, PORT: String(port) }, socket)
   const url = `http://127.0.0.1:${port}`
   try {
     await waitForHealth(proc, `${url}/healthz`)
@@ -123,11 +131,11 @@ async function startOnPort (name: string, env: Record<string, string>, port: num
   return { ...proc, port, url }
 }
 
-type AppSpec = { name: string, env: Record<string, string> }
+type AppSpec = { name: string, env: Record<string, string>, socket?: HeldSocket }
 
 /** Starts two at once (they race through migrations and demo data together). */
 export async function startApps (specs: [AppSpec, AppSpec]): Promise<[AppProc, AppProc]> {
-  const results = await Promise.allSettled(specs.map(async (s) => await startApp(s.name, s.env)))
+  const results = await Promise.allSettled(specs.map(async (s) => await startApp(s.name, s.env, { socket: s.socket })))
   const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected')
   if (failed !== undefined) {
     await Promise.all(results.map(async (r) => { if (r.status === 'fulfilled') await r.value.stop() }))
