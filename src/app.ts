@@ -133,7 +133,7 @@ export async function buildApp (config: Config, options: AppOptions = {}): Promi
   // The in-process caches (sessions, the pet list) check the database's change mark at most once per
   // request, and never with a value read before the request began (src/db/change-signal.ts).
   const changes = db.changes
-  if (changes !== null) app.addHook('onRequest', (_request, _reply, done) => { changes.refresh(); done() })
+  app.addHook('onRequest', (_request, _reply, done) => { changes.refresh(); done() })
 
   const migrated = await migrateToLatest(db)
   const hasher = options.hasher ?? createPasswordHasher(config.passwords.argon2, {

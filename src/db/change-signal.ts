@@ -178,12 +178,10 @@ export function postgresChangeSignal (readSnapshot: () => Promise<string>): Chan
 
 /**
  * Values loaded from the database and kept while the change mark stays the same: a moved mark empties
- * them all. With no signal nothing is kept and every call loads. Undefined (nothing found)
- * is never kept; past `maxEntries` the longest-kept value is let go. Kept values are shared by every
+ * them all. Undefined (nothing found) is never kept; past `maxEntries` the longest-kept value is let go. Kept values are shared by every
  * caller until the next write: load() should hand out frozen ones.
  */
-export function keptWhileUnchanged<T> (changes: ChangeSignal | null, maxEntries: number): (key: string, load: () => Promise<T>) => Promise<T> {
-  if (changes === null) return async (_key, load) => await load()
+export function keptWhileUnchanged<T> (changes: ChangeSignal, maxEntries: number): (key: string, load: () => Promise<T>) => Promise<T> {
   const kept = new Map<string, T>()
   let keptMark = -1
   return async (key, load) => {

@@ -27,7 +27,7 @@ export interface Db {
     | { readonly kind: 'sqlite', readonly database: SqliteDatabase.Database, readonly statements: CachedStatements }
     | { readonly kind: 'postgres', readonly pool: pg.Pool }
   /** Tells in-process caches when anything was written, by this process or any other (change-signal.ts). */
-  readonly changes: ChangeSignal | null
+  readonly changes: ChangeSignal
   readonly close: () => Promise<void>
 }
 

@@ -64,16 +64,15 @@ const ANONYMOUS = Object.freeze({})
  * the form token (an HMAC of the session id), so a kept page is never older than the last commit. A page
  * with a one-time message is rendered anew; an anonymous page that needed a form token (which comes from
  * the visitor's own cookie) is not kept. Kept pages go with their session objects, so there are at most as
- * many as cached sessions, plus one anonymous. Without a change mark nothing is kept.
+ * many as cached sessions, plus one anonymous.
  */
 export function keptPageRenderer<D extends object> (services: Services): KeptPageRenderer<D> {
   const kept = new WeakMap<object, { data: D, path: string, bytes: Buffer }>()
-  const keeping = services.db.changes !== null
   return async (request, reply, data, page) => {
     const visitor = request.session ?? ANONYMOUS
     const flash = consumeFlash(request, reply, services)
     const path = pagePath(request)
-    const entry = keeping ? kept.get(visitor) : undefined
+    const entry = kept.get(visitor)
     if (entry?.data === data && entry.path === path && flash === null) return await send(reply, entry.bytes, 200)
     const ctx = pageContext(request, reply, services, flash)
     let usedFormToken = false
@@ -83,7 +82,7 @@ export function keptPageRenderer<D extends object> (services: Services): KeptPag
       return formToken()
     }
     const bytes = documentBytes(renderedNow(page(ctx)))
-    if (keeping && flash === null && (visitor !== ANONYMOUS || !usedFormToken)) kept.set(visitor, { data, path, bytes })
+    if (flash === null && (visitor !== ANONYMOUS || !usedFormToken)) kept.set(visitor, { data, path, bytes })
     return await send(reply, bytes, 200)
   }
 }
