@@ -23,9 +23,10 @@
  * still running, one past the newest finished one, and those in between still running. Every commit or
  * rollback anywhere on the server changes it, and a reader sees a transaction's rows exactly when its
  * snapshot says that transaction has finished, so two equal readings mean nothing became visible in
- * between. It costs one round trip, made at the first use of a cache in each request (after refresh()) and
- * shared by the rest of that request, instead of one query per cached value. This process's own writes make
- * the next mark() read it again at once (postgresWriteWatcher in connect.ts).
+ * between. It costs one round trip, made at the first use of a cache in a request (after refresh()) and
+ * shared by the rest of that request, instead of one query per cached value; one reading runs at a time,
+ * and the requests that begin while it runs share the next. This process's own writes make the next
+ * mark() read it again (postgresWriteWatcher in connect.ts).
  * https://www.postgresql.org/docs/current/functions-info.html#FUNCTIONS-PG-SNAPSHOT
  */
 import { closeSync, openSync, readSync } from 'node:fs'
@@ -144,35 +145,56 @@ export function sqliteChangeSignal (database: SqliteDatabase.Database): SqliteCh
 /**
  * The PostgreSQL mark (see the top of this file). `readSnapshot` answers the server's current snapshot as
  * text. One reading serves every mark() until refresh(), which the app calls as each request begins and
- * after each of its own writes. Readings may come back out of order (each on its own pooled connection): an
- * answer older than one already taken is not taken, so a mark never steps back to an older snapshot. A
- * failed reading is not kept; the next mark() reads again.
+ * after each of its own writes. At most one reading runs at a time: a mark() after a refresh() while one
+ * is running gets the next reading, which starts once the running one has settled, and every request
+ * that begins before it starts shares it. Each answer therefore still comes from a reading started after
+ * the caller's refresh(), and under load a reading serves all the requests that arrived during the one
+ * before, instead of each request making its own round trip. A failed reading is not kept; the next
+ * mark() reads again.
  */
 export function postgresChangeSignal (readSnapshot: () => Promise<string>): ChangeSignal {
-  let reading: Promise<number> | null = null
-  let started = 0
-  let taken = 0
   let seen: string | null = null
   let counter = 0
+  /** The reading that answers mark() now: started since the last refresh(), or queued to start. */
+  let current: Promise<number> | null = null
+  let currentStarted = false
+  let running: Promise<number> | null = null
+
+  const read = (): Promise<number> => {
+    const reading = readSnapshot().then((snapshot) => {
+      if (snapshot !== seen) {
+        seen = snapshot
+        counter++
+      }
+      return counter
+    })
+    running = reading
+    const settled = () => { if (running === reading) running = null }
+    reading.then(settled, settled)
+    return reading
+  }
+
   return {
     mark () {
-      if (reading !== null) return reading
-      const order = ++started
-      const current = readSnapshot().then((snapshot) => {
-        if (order > taken) {
-          taken = order
-          if (snapshot !== seen) {
-            seen = snapshot
-            counter++
-          }
-        }
-        return counter
-      })
-      current.catch(() => { if (reading === current) reading = null })
-      reading = current
-      return current
+      if (current !== null) return current
+      let reading: Promise<number>
+      if (running === null) {
+        reading = read()
+        currentStarted = true
+      } else {
+        const after = running.then(() => {}, () => {})
+        reading = after.then(() => {
+          if (current === reading) currentStarted = true
+          return read()
+        })
+        currentStarted = false
+      }
+      current = reading
+      reading.catch(() => { if (current === reading) current = null })
+      return reading
     },
-    refresh: () => { reading = null }
+    // A queued reading has not started yet, so it is as fresh as one started now.
+    refresh: () => { if (currentStarted) current = null }
   }
 }
 

@@ -1,6 +1,7 @@
 /**
  * The PostgreSQL change mark's bookkeeping, with the server's snapshot replaced by readings the test
- * answers by hand: one reading per refresh(), readings answered out of order, a failed reading.
+ * answers by hand: one reading per refresh(), one reading at a time (shared by the requests that begin
+ * while it waits), a failed reading.
  */
 import { describe, expect, it } from 'vitest'
 import { postgresChangeSignal } from '../../src/db/change-signal.js'
@@ -34,21 +35,36 @@ describe('postgresChangeSignal', () => {
     expect(snapshots.pending).toHaveLength(3)
   })
 
-  it('never steps back to an older snapshot when readings come back out of order', async () => {
+  it('runs one reading at a time: requests that begin meanwhile share the next, started after it settles', async () => {
     const snapshots = manualSnapshots()
     const signal = postgresChangeSignal(snapshots.read)
-    const older = signal.mark()
+    const first = signal.mark()
+    // Two requests begin while the first reading runs: neither may use it (it started before them).
     signal.refresh()
-    const newer = signal.mark()
-    snapshots.pending[1]!.resolve('new')
-    const newMark = await newer
-    snapshots.pending[0]!.resolve('old')
-    expect(await older).toBe(newMark)
+    const second = signal.mark()
+    signal.refresh()
+    const third = signal.mark()
+    expect(third).toBe(second)
+    await new Promise((resolve) => setImmediate(resolve))
+    expect(snapshots.pending).toHaveLength(1) // still only the first: the shared one waits for it
 
+    snapshots.pending[0]!.resolve('10:12:10,11')
+    const firstMark = await first
+    await new Promise((resolve) => setImmediate(resolve)) // every promise reaction has run
+    // The shared reading starts only now, after both requests began.
+    expect(snapshots.pending).toHaveLength(2)
+    snapshots.pending[1]!.resolve('12:12:')
+    const shared = await second
+    expect(shared).not.toBe(firstMark)
+    expect(await third).toBe(shared)
+
+    // Once it has started, a request that begins gets a reading of its own.
     signal.refresh()
-    const again = signal.mark()
-    snapshots.pending[2]!.resolve('new')
-    expect(await again).toBe(newMark)
+    const fourth = signal.mark()
+    expect(fourth).not.toBe(second)
+    expect(snapshots.pending).toHaveLength(3)
+    snapshots.pending[2]!.resolve('12:12:')
+    expect(await fourth).toBe(shared)
   })
 
   it('does not keep a failed reading: the next mark() reads again', async () => {
