@@ -143,16 +143,34 @@ export function sqliteChangeSignal (database: SqliteDatabase.Database): SqliteCh
 }
 
 /**
+ * How long a snapshot reading may take before it counts as failed. Requests wait for the running reading,
+ * so one that never answered (a connection lost without an error) would otherwise hold every later one.
+ */
+export const SNAPSHOT_READ_TIMEOUT_MS = 5_000
+
+async function withTimeout<T> (promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined
+  const expired = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => { reject(new Error(`no answer from the database within ${ms} ms (change mark)`)) }, ms)
+  })
+  try {
+    return await Promise.race([promise, expired])
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
+/**
  * The PostgreSQL mark (see the top of this file). `readSnapshot` answers the server's current snapshot as
  * text. One reading serves every mark() until refresh(), which the app calls as each request begins and
  * after each of its own writes. At most one reading runs at a time: a mark() after a refresh() while one
  * is running gets the next reading, which starts once the running one has settled, and every request
  * that begins before it starts shares it. Each answer therefore still comes from a reading started after
  * the caller's refresh(), and under load a reading serves all the requests that arrived during the one
- * before, instead of each request making its own round trip. A failed reading is not kept; the next
- * mark() reads again.
+ * before, instead of each request making its own round trip. A failed reading (an error, or no answer
+ * within `timeoutMs`) is not kept; the next mark() reads again.
  */
-export function postgresChangeSignal (readSnapshot: () => Promise<string>): ChangeSignal {
+export function postgresChangeSignal (readSnapshot: () => Promise<string>, timeoutMs = SNAPSHOT_READ_TIMEOUT_MS): ChangeSignal {
   let seen: string | null = null
   let counter = 0
   /** The reading that answers mark() now: started since the last refresh(), or queued to start. */
@@ -161,7 +179,7 @@ export function postgresChangeSignal (readSnapshot: () => Promise<string>): Chan
   let running: Promise<number> | null = null
 
   const read = (): Promise<number> => {
-    const reading = readSnapshot().then((snapshot) => {
+    const reading = withTimeout(readSnapshot(), timeoutMs).then((snapshot) => {
       if (snapshot !== seen) {
         seen = snapshot
         counter++
@@ -200,8 +218,8 @@ export function postgresChangeSignal (readSnapshot: () => Promise<string>): Chan
 
 /**
  * Values loaded from the database and kept while the change mark stays the same: a moved mark empties
- * them all. Undefined (nothing found) is never kept; past `maxEntries` the longest-kept value is let go. Kept values are shared by every
- * caller until the next write: load() should hand out frozen ones.
+ * them all. Undefined (nothing found) is never kept; past `maxEntries` the longest-kept value is let go.
+ * Kept values are shared by every caller until the next write: load() should hand out frozen ones.
  */
 export function keptWhileUnchanged<T> (changes: ChangeSignal, maxEntries: number): (key: string, load: () => Promise<T>) => Promise<T> {
   const kept = new Map<string, T>()

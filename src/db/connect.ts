@@ -11,7 +11,7 @@ import {
 } from 'kysely'
 import pg from 'pg'
 import type { DatabaseConfig } from '../config.js'
-import { type ChangeSignal, postgresChangeSignal, sqliteChangeSignal } from './change-signal.js'
+import { type ChangeSignal, postgresChangeSignal, SNAPSHOT_READ_TIMEOUT_MS, sqliteChangeSignal } from './change-signal.js'
 import type { Database } from './schema.js'
 
 export type Dialect = 'sqlite' | 'postgres'
@@ -98,7 +98,12 @@ export function connect (config: DatabaseConfig, options: ConnectOptions = {}): 
 }
 
 /** Prepared once per pooled connection (a named statement): the change mark is read on most requests. */
-const CURRENT_SNAPSHOT = { name: 'paws-current-snapshot', text: 'select pg_current_snapshot()::text as snapshot' }
+// query_timeout (node-postgres reads it per query, though its types omit it) gives up on a reading that
+// never answers and hands its connection back to the pool as broken; the signal itself fails the reading
+// after the same time.
+const CURRENT_SNAPSHOT: pg.QueryConfig & { query_timeout: number } = {
+  name: 'paws-current-snapshot', text: 'select pg_current_snapshot()::text as snapshot', query_timeout: SNAPSHOT_READ_TIMEOUT_MS
+}
 
 /**
  * A PostgreSQL dialect that calls `written` after each statement of this process that may write (anything

@@ -3,7 +3,7 @@
  * answers by hand: one reading per refresh(), one reading at a time (shared by the requests that begin
  * while it waits), a failed reading.
  */
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { postgresChangeSignal } from '../../src/db/change-signal.js'
 
 /** A snapshot source whose readings stay open until the test answers them. */
@@ -78,5 +78,27 @@ describe('postgresChangeSignal', () => {
     expect(snapshots.pending).toHaveLength(2)
     snapshots.pending[1]!.resolve('1:1:')
     expect(typeof await retried).toBe('number')
+  })
+
+  it('gives up on a reading that never answers, so the requests queued behind it are not held', async () => {
+    vi.useFakeTimers()
+    try {
+      const snapshots = manualSnapshots()
+      const signal = postgresChangeSignal(snapshots.read, 1_000)
+      const hung = signal.mark()
+      const hungFails = expect(hung).rejects.toThrow('no answer from the database within 1000 ms')
+      signal.refresh()
+      const queued = signal.mark()
+      await vi.advanceTimersByTimeAsync(999)
+      expect(snapshots.pending).toHaveLength(1)
+      await vi.advanceTimersByTimeAsync(1)
+      await hungFails
+      // The queued reading starts once the hung one has failed, and answers.
+      expect(snapshots.pending).toHaveLength(2)
+      snapshots.pending[1]!.resolve('1:1:')
+      expect(typeof await queued).toBe('number')
+    } finally {
+      vi.useRealTimers()
+    }
   })
 })
