@@ -7,6 +7,7 @@
  * Node has no public way to open a socket without also accepting on it, so this uses node:net's
  * _createServerHandle, the function cluster uses to bind a socket its workers then listen on.
  */
+import type { StdioOptions } from 'node:child_process'
 import net from 'node:net'
 import { getSystemErrorName } from 'node:util'
 
@@ -34,4 +35,14 @@ export function holdSocket (host = '127.0.0.1'): HeldSocket {
   const error = handle.getsockname(address)
   if (error !== 0 || address.port === undefined) throw new Error(`getsockname failed: ${getSystemErrorName(error)}`)
   return { port: address.port, fd: handle.fd, close: () => { handle.close() } }
+}
+
+/**
+ * What a child process needs to start the way systemd starts a service with this socket: LISTEN_FDS=1 and
+ * the socket as its descriptor 3 (after piped stdout and stderr). Without a socket: nothing added.
+ */
+export function activation (socket: HeldSocket | undefined): { env: Record<string, string>, stdio: StdioOptions } {
+  return socket === undefined
+    ? { env: {}, stdio: ['ignore', 'pipe', 'pipe'] }
+    : { env: { LISTEN_FDS: '1' }, stdio: ['ignore', 'pipe', 'pipe', socket.fd] }
 }

@@ -8,7 +8,7 @@ import { request } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type HeldSocket, holdSocket } from '../helpers/held-socket.js'
+import { activation, type HeldSocket, holdSocket } from '../helpers/held-socket.js'
 import { freePort } from '../helpers/ports.js'
 
 const SERVER = join(import.meta.dirname, '../../dist/src/server.js')
@@ -21,10 +21,8 @@ afterAll(() => { rmSync(dir, { recursive: true, force: true }) })
 
 /** Starts the built server; with a held socket, as systemd's socket activation does (descriptor 3). */
 function start (env: Record<string, string>, socket?: HeldSocket): { child: ChildProcess, output: () => string, exited: Promise<number | null> } {
-  const child = spawn(process.execPath, [SERVER], {
-    env: { PATH: process.env.PATH ?? '', ...env, ...(socket === undefined ? {} : { LISTEN_FDS: '1' }) },
-    stdio: socket === undefined ? ['ignore', 'pipe', 'pipe'] : ['ignore', 'pipe', 'pipe', socket.fd]
-  })
+  const activated = activation(socket)
+  const child = spawn(process.execPath, [SERVER], { env: { PATH: process.env.PATH ?? '', ...env, ...activated.env }, stdio: activated.stdio })
   let output = ''
   child.stdout!.on('data', (c) => { output += String(c) })
   child.stderr!.on('data', (c) => { output += String(c) })

@@ -11,7 +11,7 @@ import { setTimeout as delay } from 'node:timers/promises'
 import { promisify } from 'node:util'
 import { SERVER_ENTRY } from './build.js'
 import { request } from './client.js'
-import { type HeldSocket } from '../../helpers/held-socket.js'
+import { activation, type HeldSocket } from '../../helpers/held-socket.js'
 import { freePort } from '../../helpers/ports.js'
 
 const START_TIMEOUT_MS = 30_000
@@ -96,9 +96,10 @@ export interface AppProc extends Proc {
  * with a held socket, as systemd's socket activation starts it (descriptor 3, LISTEN_FDS=1).
  */
 export function spawnApp (name: string, env: Record<string, string>, socket?: HeldSocket): Proc {
+  const activated = activation(socket)
   const child = spawn(process.execPath, [SERVER_ENTRY], {
-    env: { PATH: process.env.PATH ?? '', NODE_ENV: 'production', SECRET_KEY, HOST: '127.0.0.1', LOG_LEVEL: 'warn', ...env, ...(socket === undefined ? {} : { LISTEN_FDS: '1' }) },
-    stdio: socket === undefined ? ['ignore', 'pipe', 'pipe'] : ['ignore', 'pipe', 'pipe', socket.fd]
+    env: { PATH: process.env.PATH ?? '', NODE_ENV: 'production', SECRET_KEY, HOST: '127.0.0.1', LOG_LEVEL: 'warn', ...env, ...activated.env },
+    stdio: activated.stdio
   })
   return track(name, child)
 }
