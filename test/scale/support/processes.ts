@@ -164,7 +164,7 @@ export function logLines (output: string): Array<Record<string, unknown>> {
 
 export const NGINX = process.env.NGINX_BINARY ?? '/usr/sbin/nginx'
 /** As in docs/deploy/nginx.conf: how long nginx leaves an instance alone after a failed connection. */
-export const NGINX_FAIL_TIMEOUT_MS = 2_000
+const NGINX_FAIL_TIMEOUT_MS = 2_000
 const DEPLOY_DIR = join(import.meta.dirname, '..', '..', '..', 'docs', 'deploy')
 
 export interface NginxProc extends Proc {
