@@ -10,8 +10,14 @@ export interface SessionWithUser {
   user: { id: number, email: string, fullName: string, role: Role, createdAt: number }
 }
 
+/** Runs on every login: compiled once (precompiled). */
+const insertSessionRow = precompiled((db: Q, id: string, userId: number, createdAt: number, lastSeenAt: number, expiresAt: number,
+  remember: number, userAgent: string, ip: string) => db.insertInto('sessions').values({
+  id, user_id: userId, created_at: createdAt, last_seen_at: lastSeenAt, expires_at: expiresAt, remember, user_agent: userAgent, ip
+}))
+
 export async function insertSession (db: Q, row: SessionRow): Promise<void> {
-  await db.insertInto('sessions').values(row).execute()
+  await insertSessionRow(db, row.id, row.user_id, row.created_at, row.last_seen_at, row.expires_at, row.remember, row.user_agent, row.ip)
 }
 
 /** Runs on every request: compiled once (precompiled). */

@@ -1,11 +1,15 @@
 /** Account rows. Emails are normalised (trimmed, lower-cased) before they reach these functions. */
 import type { Kysely } from 'kysely'
+import { precompiled } from '../precompiled.js'
 import type { Database, NewUser, Role, User } from '../schema.js'
 
 type Q = Kysely<Database>
 
+/** Runs on every login and sign-up: compiled once (precompiled). */
+const selectUserByEmail = precompiled((db: Q, email: string) => db.selectFrom('users').selectAll().where('email', '=', email))
+
 export async function findUserByEmail (db: Q, email: string): Promise<User | undefined> {
-  return await db.selectFrom('users').selectAll().where('email', '=', email).executeTakeFirst()
+  return (await selectUserByEmail(db, email)).rows[0]
 }
 
 export async function findUserById (db: Q, id: number): Promise<User | undefined> {
