@@ -21,6 +21,16 @@ const ARGON2ID = 2
  * on the thread's own id (Node has no call for it); where that fails, nice 19 remains.
  */
 const HASH_THREAD_NICE = 19
+/**
+ * Page views first, where the kernel's priorities cannot see (decision 0017). On a machine whose cores share
+ * one physical core's execution units (hyperthreads: the usual 2-vCPU cloud machine), a hash running at idle
+ * priority on the other core still slows the event loop by a third. So while the event loop is busy (more
+ * than this share of the last check's interval), each hashing thread rests after a hash for as long as the
+ * hash took: hashing keeps at most half of a core, and logins wait in the admission queue instead. The rest
+ * ends early when the loop is no longer busy.
+ */
+const BUSY_LOOP_UTILIZATION = 0.75
+const LOOP_CHECK_INTERVAL_MS = 100
 
 export class HasherBusyError extends Error {
   readonly retryAfterSeconds = 2
@@ -35,12 +45,14 @@ export interface PasswordHasher {
   /** Verifies against the stored hash; with `null` it spends the same time on a dummy hash and fails. */
   verify: (storedHash: string | null, password: string) => Promise<boolean>
   needsRehash: (storedHash: string) => boolean
+  /** How many hashes a thread rested after because the event loop was busy (decision 0017). */
+  restsAfterHashes?: () => number
   /** Stops the hashing threads; work still waiting is refused. */
   close?: () => Promise<void>
 }
 
 type Job = { kind: 'hash', password: string } | { kind: 'verify', stored: string, password: string }
-type Outcome = { id: number, ok: true, value: string | boolean } | { id: number, ok: false, error: string }
+type Outcome = ({ id: number, ok: true, value: string | boolean } | { id: number, ok: false, error: string }) & { resting: boolean }
 
 /** The thread's whole program: hash or verify each message in turn, synchronously, and answer. */
 const WORKER_SOURCE = `
@@ -61,13 +73,20 @@ function verify (stored, password) {
     return false
   }
 }
+// 1 while the event loop is busy (set by the main thread): rest after each hash, as long as it took.
+const loopBusy = new Int32Array(workerData.loopBusy)
 parentPort.on('message', ({ id, job }) => {
+  const started = performance.now()
+  let outcome
   try {
     const value = job.kind === 'hash' ? argon2.hashSync(job.password, options) : verify(job.stored, job.password)
-    parentPort.postMessage({ id, ok: true, value })
+    outcome = { id, ok: true, value }
   } catch (error) {
-    parentPort.postMessage({ id, ok: false, error: error instanceof Error ? error.message : String(error) })
+    outcome = { id, ok: false, error: error instanceof Error ? error.message : String(error) }
   }
+  outcome.resting = Atomics.load(loopBusy, 0) === 1
+  parentPort.postMessage(outcome)
+  if (outcome.resting) Atomics.wait(loopBusy, 0, 1, performance.now() - started)
 })
 `
 
@@ -77,8 +96,10 @@ interface Pending { resolve: (value: string | boolean) => void, reject: (error: 
 class HashThread {
   private worker: Worker | null = null
   readonly pending = new Map<number, Pending>()
+  /** Hashes after which this thread rested because the event loop was busy. */
+  rests = 0
 
-  constructor (private readonly workerData: { argon2: string, options: Argon2Params, lowPriority: boolean }) {}
+  constructor (private readonly workerData: { argon2: string, options: Argon2Params, lowPriority: boolean, loopBusy: SharedArrayBuffer }) {}
 
   run (id: number, job: Job): Promise<string | boolean> {
     const worker = this.worker ?? this.start()
@@ -97,6 +118,7 @@ class HashThread {
       const waiting = this.pending.get(outcome.id)
       if (waiting === undefined) return
       this.pending.delete(outcome.id)
+      if (outcome.resting) this.rests++
       if (this.pending.size === 0) worker.unref()
       if (outcome.ok) waiting.resolve(outcome.value)
       else waiting.reject(new Error(outcome.error))
@@ -119,12 +141,40 @@ class HashThread {
   }
 }
 
-export function createPasswordHasher (params: Argon2Params, limits: { concurrency: number, queue: number }): PasswordHasher {
+/** Whether the event loop was busy more than BUSY_LOOP_UTILIZATION of the time since the last call. */
+export function eventLoopBusy (): () => boolean {
+  let last = performance.eventLoopUtilization()
+  return () => {
+    const now = performance.eventLoopUtilization()
+    const { utilization } = performance.eventLoopUtilization(now, last)
+    last = now
+    return utilization > BUSY_LOOP_UTILIZATION
+  }
+}
+
+export interface HasherLimits {
+  concurrency: number
+  queue: number
+  /** Asked every LOOP_CHECK_INTERVAL_MS and at the start; the event loop's utilization unless given (tests). */
+  loopBusy?: () => boolean
+}
+
+export function createPasswordHasher (params: Argon2Params, limits: HasherLimits): PasswordHasher {
+  const loopBusy = new Int32Array(new SharedArrayBuffer(4))
+  const isLoopBusy = limits.loopBusy ?? eventLoopBusy()
+  const checkLoop = () => {
+    const busy = isLoopBusy() ? 1 : 0
+    if (Atomics.exchange(loopBusy, 0, busy) === 1 && busy === 0) Atomics.notify(loopBusy, 0)
+  }
+  checkLoop()
+  const loopTimer = setInterval(checkLoop, LOOP_CHECK_INTERVAL_MS)
+  loopTimer.unref()
   const workerData = {
     argon2: createRequire(import.meta.url).resolve('@node-rs/argon2'),
     options: { memoryCost: params.memoryCost, timeCost: params.timeCost, parallelism: params.parallelism },
     // On Linux a thread's priority is its own: only the hashing threads yield. Elsewhere it would be the process's.
-    lowPriority: process.platform === 'linux'
+    lowPriority: process.platform === 'linux',
+    loopBusy: loopBusy.buffer as SharedArrayBuffer
   }
   const threads = Array.from({ length: Math.max(1, limits.concurrency) }, () => new HashThread(workerData))
   const capacity = threads.length + limits.queue
@@ -176,7 +226,9 @@ export function createPasswordHasher (params: Argon2Params, limits: { concurrenc
         return true
       }
     },
+    restsAfterHashes: () => threads.reduce((sum, t) => sum + t.rests, 0),
     close: async () => {
+      clearInterval(loopTimer)
       await Promise.all(threads.map(async (t) => { await t.stop() }))
     }
   }

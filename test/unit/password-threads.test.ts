@@ -1,7 +1,10 @@
-/** The hashing threads yield to everything else on Linux: nice 19 and the SCHED_IDLE policy. */
+/**
+ * The hashing threads yield to everything else: on Linux nice 19 and the SCHED_IDLE policy, and everywhere
+ * a rest after each hash while the event loop is busy (decision 0017).
+ */
 import { readdirSync, readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
-import { createPasswordHasher } from '../../src/auth/passwords.js'
+import { createPasswordHasher, eventLoopBusy } from '../../src/auth/passwords.js'
 
 const SCHED_IDLE = 5
 
@@ -31,5 +34,34 @@ describe.runIf(process.platform === 'linux')('password hashing threads', () => {
     } finally {
       await hasher.close?.()
     }
+  })
+})
+
+const CHEAP = { memoryCost: 1024, timeCost: 1, parallelism: 1 }
+
+describe('password hashing while the event loop is busy', () => {
+  it.each([
+    // Five jobs: the hash, two checks, and for the unknown account a dummy hash and a check against it.
+    { busy: true, rests: 5 },
+    { busy: false, rests: 0 }
+  ])('rests after every hash only while the loop is busy (busy: $busy), with the same answers', async ({ busy, rests }) => {
+    const hasher = createPasswordHasher(CHEAP, { concurrency: 1, queue: 4, loopBusy: () => busy })
+    try {
+      const stored = await hasher.hash('correct horse battery')
+      const answers = await Promise.all([
+        hasher.verify(stored, 'correct horse battery'), hasher.verify(stored, 'wrong horse battery'), hasher.verify(null, 'anything at all')
+      ])
+      expect(answers).toEqual([true, false, false])
+      expect(hasher.restsAfterHashes?.()).toBe(rests)
+    } finally {
+      await hasher.close?.()
+    }
+  })
+
+  it('counts the event loop as busy when it has worked for most of the interval', () => {
+    const busy = eventLoopBusy()
+    const until = performance.now() + 30
+    while (performance.now() < until) { /* the event loop works */ }
+    expect(busy()).toBe(true)
   })
 })
