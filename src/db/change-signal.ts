@@ -13,11 +13,14 @@
  * in the middle of writing them) counts as a change. `PRAGMA data_version` would answer the same but
  * costs a read transaction (two fcntl lock calls); it serves databases without a header (in memory).
  * The format is documented and stable since 3.7.0:
- * https://www.sqlite.org/walformat.html#the_wal_index_file_format. It is read at most once per request: the
- * app calls refresh() when each request begins, and the value read after that serves the rest of the
- * request. A commit the visitor could know of happened before the request was sent, so before the read:
- * it is always seen. Outside requests the value is kept until the end of the current turn of the event
- * loop at most. total_changes() is read every time (a counter in memory, no lock).
+ * https://www.sqlite.org/walformat.html#the_wal_index_file_format. It is read at most once per turn of the
+ * event loop, in the turn's check phase: the app calls refresh() when each request begins, and a mark()
+ * asked for after that waits for the next read, which every request that began in the same turn shares.
+ * That read comes after the poll phase has read every request of the turn, so a commit the visitor could
+ * know of (it happened before the request was sent) happened before the read: it is always seen. One
+ * pread per turn instead of one per request matters because a system call is the dearest thing a page
+ * view does on a virtual machine (decision 0018). Outside requests the value is kept until the end of the
+ * current turn at most. total_changes() is read at every mark() (a counter in memory, no lock).
  *
  * PostgreSQL. The mark is the server's current snapshot, `pg_current_snapshot()`: the oldest transaction
  * still running, one past the newest finished one, and those in between still running. Every commit or
@@ -120,22 +123,32 @@ export function sqliteChangeSignal (database: SqliteDatabase.Database): SqliteCh
       counter++
     }
   }
+  const withOwnWrites = (): number => {
+    const total = totalChanges.get() as number
+    if (total !== seenTotalChanges) {
+      seenTotalChanges = total
+      counter++
+    }
+    return counter
+  }
+  // The look at the others, shared by every mark() asked for since the last one, taken in the check phase
+  // of this turn of the event loop: after the poll phase has read every request of the turn.
+  let look: Promise<void> | null = null
+  const takeLook = (resolve: () => void): void => {
+    look = null
+    lookAtOthers()
+    othersSeen = true
+    if (!forgetScheduled) {
+      forgetScheduled = true
+      setImmediate(forget)
+    }
+    resolve()
+  }
   return {
     mark () {
-      if (!othersSeen) {
-        lookAtOthers()
-        othersSeen = true
-        if (!forgetScheduled) {
-          forgetScheduled = true
-          setImmediate(forget)
-        }
-      }
-      const total = totalChanges.get() as number
-      if (total !== seenTotalChanges) {
-        seenTotalChanges = total
-        counter++
-      }
-      return counter
+      if (othersSeen) return withOwnWrites()
+      look ??= new Promise((resolve) => { setImmediate(takeLook, resolve) })
+      return look.then(withOwnWrites)
     },
     refresh: () => { othersSeen = false },
     close: () => { header?.close() }

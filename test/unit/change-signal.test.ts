@@ -29,34 +29,51 @@ afterEach(() => {
 const turn = async (): Promise<void> => { await new Promise((resolve) => { setImmediate(resolve) }) }
 
 describe('sqliteChangeSignal', () => {
-  it('stays the same while nobody writes, and reads never move it', () => {
-    const before = signal.mark()
+  it('stays the same while nobody writes, and reads never move it', async () => {
+    const before = await signal.mark()
     ours.prepare('select count(*) from t').get()
     theirs.prepare('select count(*) from t').get()
     signal.refresh()
-    expect(signal.mark()).toBe(before)
+    expect(await signal.mark()).toBe(before)
   })
 
-  it('moves at once with a write on this connection, committed or not', () => {
-    const before = signal.mark()
+  it('moves at once with a write on this connection, committed or not', async () => {
+    const before = await signal.mark()
     ours.exec('begin')
     ours.prepare('insert into t values (1)').run()
-    expect(signal.mark()).not.toBe(before)
+    expect(await signal.mark()).not.toBe(before)
     ours.exec('rollback')
   })
 
-  it('moves with another connection\'s commit, seen after refresh() (each request begins with it)', () => {
-    const before = signal.mark()
+  it('moves with another connection\'s commit, seen after refresh() (each request begins with it)', async () => {
+    const before = await signal.mark()
     theirs.prepare('insert into t values (1)').run()
     signal.refresh()
-    expect(signal.mark()).not.toBe(before)
+    expect(await signal.mark()).not.toBe(before)
+  })
+
+  it('looks at the others once per turn, after every request of the turn began, for all of them', async () => {
+    const before = await signal.mark()
+    await turn()
+    signal.refresh()
+    const first = signal.mark()
+    expect(first).toBeInstanceOf(Promise)
+    // Another process commits after the first request began and before the second: both marks come from
+    // the one look taken at the end of the turn, so both see it.
+    theirs.prepare('insert into t values (1)').run()
+    signal.refresh()
+    const second = signal.mark()
+    expect(await first).not.toBe(before)
+    expect(await second).toBe(await first)
+    // Until the next refresh the look stands, and asking again costs no waiting.
+    expect(signal.mark()).toBe(await first)
   })
 
   it('outside requests, sees another connection\'s commit by the next turn of the event loop', async () => {
-    const before = signal.mark()
+    const before = await signal.mark()
     await turn()
     theirs.prepare('insert into t values (1)').run()
-    expect(signal.mark()).not.toBe(before)
+    expect(await signal.mark()).not.toBe(before)
   })
 })
 
@@ -84,13 +101,13 @@ describe('the WAL-index header', () => {
     expect(walIndexHeader(header().subarray(0, 50))).toBeNull()
   })
 
-  it('a database in memory has no header: other connections cannot exist, and the mark still follows our writes', () => {
+  it('a database in memory has no header: other connections cannot exist, and the mark still follows our writes', async () => {
     const memory = new SqliteDatabase(':memory:')
     const memorySignal = sqliteChangeSignal(memory)
     memory.exec('create table t (v integer)')
-    const before = memorySignal.mark()
+    const before = await memorySignal.mark()
     memory.prepare('insert into t values (1)').run()
-    expect(memorySignal.mark()).not.toBe(before)
+    expect(await memorySignal.mark()).not.toBe(before)
     memorySignal.close()
     memory.close()
   })
