@@ -4,7 +4,8 @@
  * trip through the busy event loop between two hashes, so a hashing core never idles while work waits),
  * and at most `queue` more may wait; past that the caller is told to come back later (HasherBusyError).
  * A login storm therefore keeps `concurrency` cores hashing, at a lower priority, and cannot take the
- * others from page views.
+ * others from page views; while page views keep the event loop busy, each thread hashes at most half of
+ * the time (decision 0017).
  */
 import { createRequire } from 'node:module'
 import { Worker } from 'node:worker_threads'
