@@ -31,6 +31,7 @@ import { Browser } from './lib/browser.js'
 import { type BenchDb, createPostgresDatabase, newSessionToken, openPostgres, openSqlite } from './lib/database.js'
 import { type Account, runLogins, startLoginStorm, type StormResult } from './lib/logins.js'
 import { type CpuReading, freePort, memoryOf, processesNamed, sampleMemory, type Started, startCpuMeter as startProcessMeter, startProcess } from './lib/processes.js'
+import { startScriptFlags } from './lib/start-command.js'
 import { median, percentile, round, sleep } from './lib/stats.js'
 import { ensureWrk, runWrk, type WrkOptions, type WrkResult, wrkErrorCount } from './lib/wrk.js'
 import { formatSummary, summarize } from './profile.js'
@@ -81,15 +82,6 @@ const serverEnvExtra = Object.fromEntries(opts['server-env'].map((kv) => {
 
 const say = (line: string) => { process.stdout.write(`${line}\n`) }
 
-/** The node flags of the production start command (package.json "start": node [flags] dist/src/server.js). */
-function startFlags (): string[] {
-  const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts?: Record<string, string> }
-  const words = (pkg.scripts?.start ?? '').trim().split(/\s+/)
-  if (words[0] !== 'node' || words.at(-1) !== 'dist/src/server.js') {
-    throw new Error(`package.json "start" should read "node [flags] dist/src/server.js", not ${JSON.stringify(pkg.scripts?.start)}`)
-  }
-  return words.slice(1, -1)
-}
 const ms = (x: number) => `${x.toFixed(x < 10 ? 2 : 1)} ms`
 
 function machine () {
@@ -286,7 +278,7 @@ async function main (): Promise<void> {
     SIGNUPS_PER_IP_PER_HOUR: '1000',
     ...serverEnvExtra
   }
-  const serverFlags = [...startFlags(), ...opts['node-flags'].split(' ').filter(Boolean)]
+  const serverFlags = [...startScriptFlags(ROOT), ...opts['node-flags'].split(' ').filter(Boolean)]
   const started_: Started[] = []
   let benchDb: BenchDb | null = null
   const results: Record<string, unknown> = {}
@@ -541,7 +533,7 @@ async function main (): Promise<void> {
     durationS: round((finished.getTime() - started.getTime()) / 1000, 0),
     machine: { ...host, loadAverageAtEnd: loadavg().map((x) => round(x, 2)) },
     database: opts.pg ? 'postgres' : 'sqlite',
-    settings: { runs: RUNS, durationS: DURATION_S, loginDurationS: LOGIN_DURATION_S, pageConnections: PAGE_CONNECTIONS, loginClients: STORM_CLIENTS, loadGenerator: 'wrk (1 thread)', serverEnv: serverEnvExtra, serverCommand: `node ${[...startFlags(), ...opts['node-flags'].split(' ').filter(Boolean)].join(' ')} dist/src/server.js`, profile: opts.profile },
+    settings: { runs: RUNS, durationS: DURATION_S, loginDurationS: LOGIN_DURATION_S, pageConnections: PAGE_CONNECTIONS, loginClients: STORM_CLIENTS, loadGenerator: 'wrk (1 thread)', serverEnv: serverEnvExtra, serverCommand: `node ${[...startScriptFlags(ROOT), ...opts['node-flags'].split(' ').filter(Boolean)].join(' ')} dist/src/server.js`, profile: opts.profile },
     targets,
     ...results
   }

@@ -101,11 +101,7 @@ export function sqliteChangeSignal (database: SqliteDatabase.Database): SqliteCh
   let seenTotalChanges = -1
   let counter = 0
   let othersSeen = false
-  let forgetScheduled = false
-  const forget = (): void => {
-    othersSeen = false
-    forgetScheduled = false
-  }
+  const forget = (): void => { othersSeen = false }
   const lookAtOthers = (): void => {
     if (header === null) {
       const version = dataVersion.get() as number
@@ -138,10 +134,8 @@ export function sqliteChangeSignal (database: SqliteDatabase.Database): SqliteCh
     look = null
     lookAtOthers()
     othersSeen = true
-    if (!forgetScheduled) {
-      forgetScheduled = true
-      setImmediate(forget)
-    }
+    // Outside requests (no refresh()), the look stands until the next turn at most.
+    setImmediate(forget)
     resolve()
   }
   return {

@@ -6,40 +6,27 @@ import { execFileSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
+import { nodeFlagsOf, startScriptFlags } from '../../bench/lib/start-command.js'
 
 const ROOT = join(import.meta.dirname, '../..')
-const ENTRY = 'dist/src/server.js'
-
-/** The flags between `node` and the entry point of a command line. */
-function nodeFlags (command: string): string[] {
-  const words = command.trim().split(/\s+/)
-  const entry = words.indexOf(ENTRY)
-  if (!/(^|\/)node$/.test(words[0] ?? '') || entry < 0) throw new Error(`expected "node [flags] ${ENTRY}", got ${JSON.stringify(command)}`)
-  return words.slice(1, entry)
-}
-
-function startScriptFlags (): string[] {
-  const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } }
-  return nodeFlags(pkg.scripts.start)
-}
 
 describe('the command that starts the server', () => {
   it('has the same Node flags in package.json and the systemd unit', () => {
     const unit = readFileSync(join(ROOT, 'docs/deploy/paws@.service'), 'utf8')
     const execStart = /^ExecStart=(.*)$/m.exec(unit)?.[1]
     expect(execStart).toBeDefined()
-    expect(nodeFlags(execStart!)).toEqual(startScriptFlags())
+    expect(nodeFlagsOf(execStart!)).toEqual(startScriptFlags(ROOT))
   })
 
   it('keeps the memory budget and turns allocation-site pretenuring off', () => {
-    expect(startScriptFlags()).toEqual(expect.arrayContaining([
+    expect(startScriptFlags(ROOT)).toEqual(expect.arrayContaining([
       '--max-old-space-size=512', '--max-semi-space-size=4', '--no-allocation-site-pretenuring'
     ]))
   })
 
   it('uses only flags this Node accepts', () => {
     // Node refuses an unknown V8 flag ("bad option") with exit code 9, which execFileSync throws for.
-    const out = execFileSync(process.execPath, [...startScriptFlags(), '-p', '"ok"'], { encoding: 'utf8' })
+    const out = execFileSync(process.execPath, [...startScriptFlags(ROOT), '-p', '"ok"'], { encoding: 'utf8' })
     expect(out.trim()).toBe('ok')
   })
 })
