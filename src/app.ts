@@ -8,7 +8,7 @@ import cookie from '@fastify/cookie'
 import formbody from '@fastify/formbody'
 import fastifyStatic from '@fastify/static'
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
-import { Redis } from 'ioredis'
+import type { Redis } from 'ioredis'
 import { createPasswordHasher, type PasswordHasher } from './auth/passwords.js'
 import { type Clock, createSessionManager } from './auth/sessions.js'
 import { createThrottle, type ThrottleStore } from './auth/throttle.js'
@@ -75,7 +75,9 @@ function throttleStore (config: Config, db: Db, redis: Redis | null, sharedDatab
 }
 
 async function connectRedis (url: string, log: FastifyInstance['log']): Promise<Redis> {
-  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 2, enableOfflineQueue: true })
+  // Loaded only when REDIS_URL is set: without it the client would only take memory.
+  const ioredis = await import('ioredis')
+  const redis = new ioredis.Redis(url, { lazyConnect: true, maxRetriesPerRequest: 2, enableOfflineQueue: true })
   let firstError: Error | undefined
   const onStartError = (error: Error) => { firstError ??= error }
   redis.on('error', onStartError)

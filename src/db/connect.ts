@@ -3,13 +3,14 @@
  * or a pg pool. Callers get the dialect name only where SQL genuinely differs.
  */
 import { mkdirSync } from 'node:fs'
+import { createRequire } from 'node:module'
 import { dirname } from 'node:path'
 import SqliteDatabase from 'better-sqlite3'
 import {
   type CompiledQuery, type DatabaseConnection, type Dialect as KyselyDialect, type Driver, Kysely, PostgresDialect, SqliteDialect,
   type SqliteDialectConfig
 } from 'kysely'
-import pg from 'pg'
+import type pg from 'pg'
 import type { DatabaseConfig } from '../config.js'
 import { type ChangeSignal, postgresChangeSignal, SNAPSHOT_READ_TIMEOUT_MS, sqliteChangeSignal } from './change-signal.js'
 import type { Database } from './schema.js'
@@ -51,8 +52,17 @@ export interface ConnectOptions {
   onIdleError?: (error: Error) => void
 }
 
+/**
+ * node-postgres, loaded only when PostgreSQL is configured: the embedded default then runs without it
+ * (about 3 MiB less resident memory per process, measured on the built server).
+ */
+function loadPg (): typeof pg {
+  return createRequire(import.meta.url)('pg') as typeof pg
+}
+
 export function connect (config: DatabaseConfig, options: ConnectOptions = {}): Db {
   if (config.kind === 'postgres') {
+    const pg = loadPg()
     const pool = new pg.Pool({
       connectionString: config.url,
       max: config.poolSize,

@@ -3,10 +3,11 @@
  * message and exit code 1; SIGTERM lets a request in flight finish, then closes.
  */
 import { type ChildProcess, spawn } from 'node:child_process'
-import { existsSync, mkdtempSync, rmSync } from 'node:fs'
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { request } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { pathToFileURL } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { activation, type HeldSocket, holdSocket } from '../helpers/held-socket.js'
 import { freePort } from '../helpers/ports.js'
@@ -116,5 +117,28 @@ describe('server process', () => {
       proc.child.kill('SIGKILL')
       socket.close()
     }
+  })
+
+  it('on SQLite without Redis, loads neither the PostgreSQL nor the Redis client', async () => {
+    const dist = join(import.meta.dirname, '../../dist/src')
+    const script = `
+      import { createRequire } from 'node:module'
+      const { loadConfig } = await import(${JSON.stringify(pathToFileURL(join(dist, 'config.js')).href)})
+      const { buildApp } = await import(${JSON.stringify(pathToFileURL(join(dist, 'app.js')).href)})
+      const app = await buildApp(loadConfig({ DATABASE_URL: ${JSON.stringify(join(dir, 'modules.db'))}, LOG_LEVEL: 'silent' }))
+      await app.inject('/')
+      const loaded = Object.keys(createRequire(${JSON.stringify(pathToFileURL(dist).href + '/')}).cache)
+      const count = (name) => loaded.filter((file) => file.includes('/node_modules/' + name + '/')).length
+      console.log(JSON.stringify({ pg: count('pg'), ioredis: count('ioredis'), fastify: count('fastify') }))
+      await app.close()`
+    const file = join(dir, 'modules.mjs')
+    writeFileSync(file, script)
+    const child = spawn(process.execPath, [file], { env: { PATH: process.env.PATH ?? '' }, stdio: ['ignore', 'pipe', 'inherit'] })
+    let output = ''
+    child.stdout.on('data', (c) => { output += String(c) })
+    expect(await new Promise((resolve) => child.on('exit', resolve))).toBe(0)
+    const counts = JSON.parse(output) as Record<string, number>
+    expect(counts.fastify).toBeGreaterThan(0) // the check sees CommonJS packages loaded through import
+    expect(counts).toMatchObject({ pg: 0, ioredis: 0 })
   })
 })
