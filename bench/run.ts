@@ -165,10 +165,10 @@ async function waitForQuiet (watched: Record<string, number>): Promise<void> {
  * Repeats a measurement until it has RUNS runs that other processes did not disturb (at most EXTRA_ATTEMPTS
  * more attempts); if quiet runs stay too few, the least disturbed runs make up the number.
  */
-async function collect<T> (once: (attempt: number) => Promise<T>, othersCores: (run: T) => number, watched: Record<string, number> = {}): Promise<{ runs: T[], disturbed: number }> {
+async function collect<T> (once: (attempt: number) => Promise<T>, othersCores: (run: T) => number, watched: Record<string, number> = {}, count = RUNS): Promise<{ runs: T[], disturbed: number }> {
   const quiet: T[] = []
   const noisy: T[] = []
-  for (let attempt = 1; quiet.length < RUNS && attempt <= RUNS + EXTRA_ATTEMPTS; attempt++) {
+  for (let attempt = 1; quiet.length < count && attempt <= count + EXTRA_ATTEMPTS; attempt++) {
     await waitForQuiet(watched)
     const run = await once(attempt)
     const others = othersCores(run)
@@ -176,11 +176,11 @@ async function collect<T> (once: (attempt: number) => Promise<T>, othersCores: (
       quiet.push(run)
     } else {
       noisy.push(run)
-      say(`  (disturbed: other processes used ${others.toFixed(2)} cores during that run${quiet.length + RUNS + EXTRA_ATTEMPTS - attempt >= RUNS ? '; running it again' : ''})`)
+      say(`  (disturbed: other processes used ${others.toFixed(2)} cores during that run${quiet.length + count + EXTRA_ATTEMPTS - attempt >= count ? '; running it again' : ''})`)
     }
   }
-  if (quiet.length >= RUNS) return { runs: quiet, disturbed: noisy.length }
-  const fill = [...noisy].sort((a, b) => othersCores(a) - othersCores(b)).slice(0, RUNS - quiet.length)
+  if (quiet.length >= count) return { runs: quiet, disturbed: noisy.length }
+  const fill = [...noisy].sort((a, b) => othersCores(a) - othersCores(b)).slice(0, count - quiet.length)
   say(`  WARNING: only ${quiet.length} undisturbed runs; the figure uses ${fill.length} disturbed ones too`)
   return { runs: [...quiet, ...fill], disturbed: noisy.length }
 }
@@ -469,42 +469,50 @@ async function main (): Promise<void> {
       writeFileSync(tokensFile, known.map((k) => k.token).join('\n') + '\n')
       await checkSessionsWork(origin, staff.cookieName, known.slice(0, 20).map((k) => k.token))
       const rotate = pageOptions({ rotateCookie: { name: staff.cookieName, tokensFile } })
-      const measure = async (label: string): Promise<WrkResult[]> => {
+      const measure = async (label: string): Promise<WrkResult> => {
         await benchDb!.touchSessions(known.map((k) => k.id), Date.now())
         await pageRun(wrk, `warm-up: ${label}`, { ...rotate, durationS: 2 }, { server: server.pid })
-        const { runs } = await collect(async (attempt) => await pageRun(wrk, `run ${attempt}: ${label}`, rotate, { server: server.pid }), (r) => r.cpu.othersCores, { server: server.pid })
-        return runs
+        const { runs } = await collect(async () => await pageRun(wrk, label, rotate, { server: server.pid }), (r) => r.cpu.othersCores, { server: server.pid }, 1)
+        return runs[0]!
       }
-      const small = await measure(`${(await benchDb.countSessions()).toLocaleString('en')} sessions`)
-      const fillerStarted = performance.now()
-      let lastReport = 0
-      await benchDb.insertFillerSessions(userId, LARGE_SESSIONS - KNOWN_SESSIONS, Date.now(), (done) => {
-        if (done - lastReport >= 250_000 || done === LARGE_SESSIONS - KNOWN_SESSIONS) {
-          lastReport = done
-          say(`  inserted ${done.toLocaleString('en')} filler sessions (${((performance.now() - fillerStarted) / 1000).toFixed(1)} s)`)
-        }
-      })
-      const count = await benchDb.countSessions()
-      const sizeMiB = (await benchDb.sizeBytes()) / 2 ** 20
-      say(`  the table now holds ${count.toLocaleString('en')} sessions; database ${sizeMiB.toFixed(0)} MiB`)
-      await checkSessionsWork(origin, staff.cookieName, known.slice(0, 20).map((k) => k.token))
-      const large = await measure(`${count.toLocaleString('en')} sessions`)
-      // The small table once more, after the large one: this machine's speed drifts over minutes, and the
-      // large series would otherwise always come later. The small figure is the median of both series.
-      const deleteStarted = performance.now()
-      await benchDb.deleteFillerSessions()
-      say(`  deleted the filler sessions again (${((performance.now() - deleteStarted) / 1000).toFixed(1)} s)`)
-      const smallAfter = await measure(`${(await benchDb.countSessions()).toLocaleString('en')} sessions, again`)
-      const s = pick([...small, ...smallAfter])
+      // This machine's speed drifts by a quarter within a minute, more than the effect measured here, so the
+      // two sizes alternate: each run with the large table sits between two runs with the small one, and
+      // its ratio is to their mean. The figure is the median of those ratios.
+      const smallLabel = `${KNOWN_SESSIONS.toLocaleString('en')} sessions`
+      const small = [await measure(`run 1: ${smallLabel}`)]
+      const large: WrkResult[] = []
+      const ratios: number[] = []
+      let count = 0
+      let sizeMiB = 0
+      let fillerInsertS = 0
+      for (let run = 1; run <= RUNS; run++) {
+        const fillerStarted = performance.now()
+        await benchDb.insertFillerSessions(userId, LARGE_SESSIONS - KNOWN_SESSIONS, Date.now(), () => {})
+        fillerInsertS = (performance.now() - fillerStarted) / 1000
+        count = await benchDb.countSessions()
+        sizeMiB = (await benchDb.sizeBytes()) / 2 ** 20
+        say(`  inserted ${(LARGE_SESSIONS - KNOWN_SESSIONS).toLocaleString('en')} filler sessions (${fillerInsertS.toFixed(1)} s): ${count.toLocaleString('en')} sessions, database ${sizeMiB.toFixed(0)} MiB`)
+        await checkSessionsWork(origin, staff.cookieName, known.slice(0, 20).map((k) => k.token))
+        large.push(await measure(`run ${run}: ${count.toLocaleString('en')} sessions`))
+        const deleteStarted = performance.now()
+        await benchDb.deleteFillerSessions()
+        say(`  deleted the filler sessions (${((performance.now() - deleteStarted) / 1000).toFixed(1)} s)`)
+        small.push(await measure(`run ${run + 1}: ${smallLabel}`))
+        const ratio = large[run - 1]!.rps / ((small[run - 1]!.rps + small[run]!.rps) / 2)
+        ratios.push(ratio)
+        say(`  ${''.padEnd(34)} ${count.toLocaleString('en')} ÷ ${smallLabel} (the runs on either side): ${ratio.toFixed(2)}`)
+      }
+      const s = pick(small)
       const l = pick(large)
-      const ratio = l.rps / s.rps
+      const ratio = median(ratios)
       results.scale = {
         small: { sessions: KNOWN_SESSIONS, ...s },
         large: { sessions: count, ...l },
         ratio: round(ratio, 3),
+        ratios: ratios.map((r) => round(r, 3)),
         databaseMiB: round(sizeMiB, 0),
-        fillerInsertS: round((performance.now() - fillerStarted) / 1000, 1),
-        runs: { small, large, smallAfter }
+        fillerInsertS: round(fillerInsertS, 1),
+        runs: { small, large }
       }
       noteMemory('scale phase')
       targets.push({ figure: `${count.toLocaleString('en')} sessions / ${KNOWN_SESSIONS.toLocaleString('en')} sessions`, value: round(ratio, 3), target: '>= 0.90', ok: ratio >= 0.9 })
