@@ -1,6 +1,7 @@
 /**
  * The process shell, as `npm start` runs it (the built server): a bad variable stops the start with a
- * message and exit code 1; SIGTERM lets a request in flight finish, then closes.
+ * message and exit code 1; SIGTERM lets a request in flight finish, then closes; on the embedded default
+ * the PostgreSQL and Redis clients are never loaded.
  */
 import { type ChildProcess, spawn } from 'node:child_process'
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
