@@ -487,7 +487,7 @@ async function main (): Promise<void> {
       let fillerInsertS = 0
       for (let run = 1; run <= RUNS; run++) {
         const fillerStarted = performance.now()
-        await benchDb.insertFillerSessions(userId, LARGE_SESSIONS - KNOWN_SESSIONS, Date.now(), () => {})
+        await benchDb.insertFillerSessions(userId, LARGE_SESSIONS - KNOWN_SESSIONS, Date.now())
         fillerInsertS = (performance.now() - fillerStarted) / 1000
         count = await benchDb.countSessions()
         sizeMiB = (await benchDb.sizeBytes()) / 2 ** 20

@@ -13,7 +13,7 @@ export interface BenchDb {
   deleteAllSessions: () => Promise<void>
   insertSessions: (userId: number, ids: readonly string[], now: number) => Promise<void>
   /** Adds `count` sessions with random ids (nobody holds their tokens), in batches. */
-  insertFillerSessions: (userId: number, count: number, now: number, progress: (done: number) => void) => Promise<void>
+  insertFillerSessions: (userId: number, count: number, now: number) => Promise<void>
   /** Removes the filler sessions again, leaving the ones inserted with insertSessions. */
   deleteFillerSessions: () => Promise<void>
   /** Marks these sessions as just used, so that no last-seen write falls inside a measurement. */
@@ -53,12 +53,11 @@ export function openSqlite (file: string): BenchDb {
     insertSessions: async (userId, ids, now) => {
       db.transaction(() => { for (const id of ids) insert.run(id, userId, now, now, now + SESSION_LIFETIME_MS) })()
     },
-    insertFillerSessions: async (userId, count, now, progress) => {
+    insertFillerSessions: async (userId, count, now) => {
       for (let done = 0; done < count;) {
         const n = Math.min(FILLER_BATCH, count - done)
         db.transaction(() => { filler.run(n, userId, now, now, now + SESSION_LIFETIME_MS) })()
         done += n
-        progress(done)
         await new Promise((resolve) => setImmediate(resolve))
       }
       db.pragma('wal_checkpoint(TRUNCATE)')
@@ -94,14 +93,13 @@ export async function openPostgres (url: string): Promise<BenchDb> {
       await client.query(`insert into sessions (id, user_id, created_at, last_seen_at, expires_at, remember, user_agent, ip)
         select id, $2, $3, $3, $4, 0, '${USER_AGENT}', '127.0.0.1' from unnest($1::text[]) as id`, [ids, userId, now, now + SESSION_LIFETIME_MS])
     },
-    insertFillerSessions: async (userId, count, now, progress) => {
+    insertFillerSessions: async (userId, count, now) => {
       for (let done = 0; done < count;) {
         const n = Math.min(FILLER_BATCH, count - done)
         await client.query(`insert into sessions (id, user_id, created_at, last_seen_at, expires_at, remember, user_agent, ip)
           select replace(gen_random_uuid()::text || gen_random_uuid()::text, '-', ''), $1, $2, $2, $3, 0, '${USER_AGENT} filler', '127.0.0.1'
           from generate_series(1, $4)`, [userId, now, now + SESSION_LIFETIME_MS, n])
         done += n
-        progress(done)
       }
       await client.query('vacuum analyze sessions')
     },
