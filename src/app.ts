@@ -7,11 +7,14 @@ import { randomUUID } from 'node:crypto'
 import cookie from '@fastify/cookie'
 import formbody from '@fastify/formbody'
 import fastifyStatic from '@fastify/static'
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
+import Fastify, { type FastifyInstance, type FastifyRequest, type FastifyServerOptions } from 'fastify'
 import type { Redis } from 'ioredis'
 import { createPasswordHasher, type PasswordHasher } from './auth/passwords.js'
 import { type Clock, createSessionManager } from './auth/sessions.js'
 import { createThrottle, type ThrottleStore } from './auth/throttle.js'
+import { redactTokenPaths } from './http/token-paths.js'
+import { createOutbox, type Outbox } from './mail/outbox.js'
+import { createMailTransport } from './mail/transport.js'
 import type { Config } from './config.js'
 import { connect, type Db } from './db/connect.js'
 import { migrateToLatest } from './db/migrate.js'
@@ -26,9 +29,19 @@ import { accountRoutes } from './routes/account.js'
 import { authRoutes } from './routes/auth.js'
 import { pageRoutes } from './routes/pages.js'
 import { petRoutes } from './routes/pets.js'
+import { recoveryRoutes } from './routes/recovery.js'
+import { verificationRoutes } from './routes/verification.js'
 import { PUBLIC_DIR } from './paths.js'
 import { createPetCatalog } from './pets/catalog.js'
 import type { Services } from './services.js'
+import { deleteExpiredTokens } from './db/queries/one-time-tokens.js'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** This process's mail sender (tests drive it: deliverDue, idle). */
+    outbox: Outbox
+  }
+}
 
 export const BODY_LIMIT_BYTES = 64 * 1024
 
@@ -111,6 +124,16 @@ export async function buildApp (config: Config, options: AppOptions = {}): Promi
   serverOptions.logger = {
     level: config.logLevel,
     redact: { paths: LOG_REDACT_PATHS, censor: '[redacted]' },
+    // Links from emails carry their token in the path: the log shows the path without it.
+    serializers: {
+      req: (request: FastifyRequest) => ({
+        method: request.method,
+        url: redactTokenPaths(request.url),
+        host: request.host,
+        remoteAddress: request.ip,
+        remotePort: request.socket?.remotePort
+      })
+    },
     ...(options.logStream !== undefined ? { stream: options.logStream } : {})
   }
   const app = Fastify(serverOptions)
@@ -127,6 +150,7 @@ export async function buildApp (config: Config, options: AppOptions = {}): Promi
   })
   app.addHook('onClose', async () => {
     clearInterval(sweepTimer)
+    await outbox.close()
     if (options.hasher === undefined) await hasher.close?.()
     await db.close()
     if (redis !== null) await redis.quit()
@@ -147,11 +171,17 @@ export async function buildApp (config: Config, options: AppOptions = {}): Promi
   app.log.info({ database: describeDatabase(config.database), migrationsApplied: migrated, demoDataAdded: seeded, throttleStore: store.kind }, 'database ready')
 
   const sessions = createSessionManager(db, config.session, clock)
-  const services: Services = { config, db, clock, hasher, sessions, cookies: cookieNames(config.session.secureCookie), pets: createPetCatalog(db) }
-  const throttle = createThrottle(config.throttle, store)
+  const throttle = createThrottle(config.throttle, store, config.recovery)
+  const transport = createMailTransport(config.mail, app.log)
+  const outbox = createOutbox({ db, clock, transport, log: app.log, timeoutMs: config.mail.timeoutMs })
+  app.decorate('outbox', outbox)
+  app.log.info({ mail: transport.description, publicUrl: config.publicUrl }, 'mail ready')
+  const services: Services = {
+    config, db, clock, hasher, sessions, throttle, outbox, cookies: cookieNames(config.session.secureCookie), pets: createPetCatalog(db)
+  }
   const sweepTimer = setInterval(() => {
-    sessions.sweep().then(
-      (n) => { if (n > 0) app.log.info({ deleted: n }, 'expired sessions swept') },
+    Promise.all([sessions.sweep(), deleteExpiredTokens(db.kysely, clock())]).then(
+      ([n, links]) => { if (n + links > 0) app.log.info({ deleted: n, expiredLinks: links }, 'expired sessions and links swept') },
       (error: unknown) => { app.log.error({ err: error }, 'session sweep failed') }
     )
   }, config.session.sweepIntervalMs)
@@ -175,9 +205,12 @@ export async function buildApp (config: Config, options: AppOptions = {}): Promi
   // Before the routes: each route's context keeps the error handler in force when it was registered.
   registerErrorPages(app, services)
   await app.register(pageRoutes, { services })
-  await app.register(authRoutes, { services, throttle })
+  await app.register(authRoutes, { services })
+  await app.register(recoveryRoutes, { services })
+  await app.register(verificationRoutes, { services })
   await app.register(accountRoutes, { services })
   await app.register(petRoutes, { services })
 
+  outbox.start()
   return app
 }

@@ -3,6 +3,7 @@
  * typed configuration. Nothing below the entry points reads process.env.
  */
 import { randomBytes } from 'node:crypto'
+import { isIP } from 'node:net'
 import { availableParallelism } from 'node:os'
 import { isAbsolute, resolve } from 'node:path'
 import { z } from 'zod'
@@ -38,6 +39,15 @@ const envSchema = z.object({
   LOGIN_FAILURES_PER_IP_PER_MINUTE: positiveInt('a whole number of failed logins').default(20),
   SIGNUPS_PER_IP_PER_HOUR: positiveInt('a whole number of sign-ups').default(10),
   PASSWORD_HASH_CONCURRENCY: positiveInt('a whole number of password hashes at once').optional(),
+  PUBLIC_URL: z.string().optional(),
+  SMTP_URL: z.string().regex(/^smtps?:\/\/[^/?#]+(:\d+)?\/?$/, { error: 'expected smtp://[user:pass@]host:port or smtps://[user:pass@]host:port' }).optional(),
+  SMTP_TIMEOUT_SECONDS: positiveInt('a whole number of seconds').default(30),
+  MAIL_FROM: z.string().max(320, { error: 'expected a sender such as Paws Rescue Center <no-reply@example.org>' })
+    .regex(/^[^\r\n]*@[^\r\n]*$/, { error: 'expected a sender such as Paws Rescue Center <no-reply@example.org>' }).optional(),
+  PASSWORD_RESET_TTL_MINUTES: positiveInt('a whole number of minutes').default(60),
+  PASSWORD_RESET_EMAILS_PER_ACCOUNT_PER_HOUR: positiveInt('a whole number of emails').default(3),
+  PASSWORD_RESET_REQUESTS_PER_IP_PER_HOUR: positiveInt('a whole number of requests').default(10),
+  REQUIRE_EMAIL_VERIFICATION: booleanFlag.optional(),
   PASSWORD_HASH_QUEUE: z.coerce.number({ error: 'expected a whole number, 0 or more' }).int().min(0, { error: 'expected a whole number, 0 or more' }).default(64),
   // Set by systemd's socket activation (docs/deploy/paws@.socket), never by hand: sd_listen_fds(3).
   LISTEN_FDS: z.coerce.number({ error: 'expected a number of sockets' }).int({ error: 'expected a number of sockets' }).min(0, { error: 'expected a number of sockets' }).optional(),
@@ -87,6 +97,23 @@ export interface Config {
     readonly loginFailuresPerIpPerMinute: number
     readonly signupsPerIpPerHour: number
   }
+  /** The site's origin as visitors see it: every link in an email starts with it. No trailing slash. */
+  readonly publicUrl: string
+  readonly mail: {
+    /** null: messages are written to the log and kept (development only). */
+    readonly smtpUrl: string | null
+    readonly from: string
+    /** Each wait of one delivery (connecting, the greeting, any reply); a claim on a message lasts 10 of these. */
+    readonly timeoutMs: number
+  }
+  readonly recovery: {
+    readonly passwordResetTtlMs: number
+    readonly emailVerificationTtlMs: number
+    readonly resetEmailsPerAccountPerHour: number
+    readonly resetRequestsPerIpPerHour: number
+    readonly verificationEmailsPerAccountPerHour: number
+    readonly requireEmailVerification: boolean
+  }
   readonly passwords: {
     readonly argon2: Argon2Params
     readonly hashConcurrency: number
@@ -112,6 +139,36 @@ function parseDatabaseUrl (raw: string, poolSize: number, cwd: string): Database
   if (file === '') return 'expected a file path after the scheme'
   return { kind: 'sqlite', file: file === ':memory:' || isAbsolute(file) ? file : resolve(cwd, file) }
 }
+
+/** PUBLIC_URL: an http(s) origin (scheme, host, optional port) and nothing else, without a trailing slash. */
+function parsePublicUrl (raw: string): string | { problem: string } {
+  let url: URL
+  try {
+    url = new URL(raw)
+  } catch {
+    return { problem: 'expected the site\'s origin, such as https://paws.example.org' }
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return { problem: 'expected an http:// or https:// origin' }
+  if (url.username !== '' || url.password !== '' || (url.pathname !== '/' && url.pathname !== '') || url.search !== '' || url.hash !== '') {
+    return { problem: 'expected only a scheme, a host and a port, such as https://paws.example.org (no path, query or credentials)' }
+  }
+  return url.origin
+}
+
+/** The host part of an address for URLs: IPv6 in brackets. */
+function urlHost (host: string): string {
+  return host.includes(':') && !host.startsWith('[') ? `[${host}]` : host
+}
+
+/** The domain of the default sender: PUBLIC_URL's host name, or localhost when that is an IP address. */
+function mailDomain (publicUrl: string): string {
+  const { hostname } = new URL(publicUrl)
+  return isIP(hostname.replace(/^\[|\]$/g, '')) === 0 ? hostname : 'localhost'
+}
+
+const EMAIL_VERIFICATION_TTL_MS = 24 * 60 * MINUTE_MS
+/** Links to confirm an address that one account may be sent in an hour (sign-up, "send a new link", email change). */
+const VERIFICATION_EMAILS_PER_ACCOUNT_PER_HOUR = 3
 
 function parseTrustProxy (raw: string | undefined): boolean | number | string | null {
   if (raw === undefined || raw === '' || raw === 'false' || raw === '0') return false
@@ -157,12 +214,18 @@ export function loadConfig (env: Record<string, string | undefined>, cwd = proce
   if (e.WEB_CONCURRENCY > 1 && typeof database !== 'string' && database.kind === 'sqlite' && database.file === ':memory:') {
     problems.push('WEB_CONCURRENCY: workers cannot share an in-memory database (DATABASE_URL=:memory:); use a file or PostgreSQL, or one worker')
   }
+  const publicUrl = parsePublicUrl(e.PUBLIC_URL ?? `http://${urlHost(e.HOST === '0.0.0.0' || e.HOST === '::' ? 'localhost' : e.HOST)}:${e.PORT}`)
+  if (typeof publicUrl !== 'string') problems.push(`PUBLIC_URL=${JSON.stringify(e.PUBLIC_URL ?? '')}: ${publicUrl.problem}`)
+  if (isProduction && e.PUBLIC_URL === undefined) problems.push('PUBLIC_URL: required when NODE_ENV=production (the origin visitors use, such as https://paws.example.org: links in emails start with it)')
+  if (isProduction && e.SMTP_URL === undefined) problems.push('SMTP_URL: required when NODE_ENV=production (smtp://user:pass@host:587 or smtps://user:pass@host:465)')
   const listenFd = parseListenFds(e.LISTEN_FDS, e.LISTEN_PID, ownPid)
   if (typeof listenFd === 'string') problems.push(`LISTEN_FDS=${JSON.stringify(String(e.LISTEN_FDS))}: ${listenFd}`)
   // A cluster's primary closes a shared socket when its last worker stops listening, and could not listen
   // on systemd's socket again after that: socket activation runs one process per socket.
   if (listenFd !== null && e.WEB_CONCURRENCY > 1) problems.push('WEB_CONCURRENCY: with a socket from systemd (paws@.socket) run one process per socket; use more instances (ports) for more cores')
-  if (problems.length > 0 || typeof database === 'string' || trustProxy === null || typeof listenFd === 'string') throw new ConfigError(problems)
+  if (problems.length > 0 || typeof database === 'string' || trustProxy === null || typeof listenFd === 'string' || typeof publicUrl !== 'string') {
+    throw new ConfigError(problems)
+  }
 
   const config: Config = {
     env: e.NODE_ENV,
@@ -191,6 +254,20 @@ export function loadConfig (env: Record<string, string | undefined>, cwd = proce
       loginMaxFailures: e.LOGIN_MAX_FAILURES,
       loginFailuresPerIpPerMinute: e.LOGIN_FAILURES_PER_IP_PER_MINUTE,
       signupsPerIpPerHour: e.SIGNUPS_PER_IP_PER_HOUR
+    },
+    publicUrl,
+    mail: {
+      smtpUrl: e.SMTP_URL ?? null,
+      from: e.MAIL_FROM ?? `Paws Rescue Center <no-reply@${mailDomain(publicUrl)}>`,
+      timeoutMs: e.SMTP_TIMEOUT_SECONDS * 1000
+    },
+    recovery: {
+      passwordResetTtlMs: e.PASSWORD_RESET_TTL_MINUTES * MINUTE_MS,
+      emailVerificationTtlMs: EMAIL_VERIFICATION_TTL_MS,
+      resetEmailsPerAccountPerHour: e.PASSWORD_RESET_EMAILS_PER_ACCOUNT_PER_HOUR,
+      resetRequestsPerIpPerHour: e.PASSWORD_RESET_REQUESTS_PER_IP_PER_HOUR,
+      verificationEmailsPerAccountPerHour: VERIFICATION_EMAILS_PER_ACCOUNT_PER_HOUR,
+      requireEmailVerification: e.REQUIRE_EMAIL_VERIFICATION ?? false
     },
     passwords: {
       argon2: { memoryCost: 19_456, timeCost: 2, parallelism: 1 },

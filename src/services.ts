@@ -3,6 +3,8 @@ import type { Config } from './config.js'
 import type { Db } from './db/connect.js'
 import type { PasswordHasher } from './auth/passwords.js'
 import type { Clock, SessionManager } from './auth/sessions.js'
+import type { Throttle } from './auth/throttle.js'
+import type { Outbox } from './mail/outbox.js'
 import type { CookieNames } from './http/cookies.js'
 import type { PetCatalog } from './pets/catalog.js'
 
@@ -14,4 +16,7 @@ export interface Services {
   readonly sessions: SessionManager
   readonly cookies: CookieNames
   readonly pets: PetCatalog
+  readonly throttle: Throttle
+  /** The mail outbox's sender in this process: kick() after a commit that enqueued mail. */
+  readonly outbox: Outbox
 }

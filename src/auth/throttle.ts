@@ -6,6 +6,10 @@
  * doubling with each further failure up to 15 minutes, and at most 100 failures an hour. Per address: at
  * most `loginFailuresPerIpPerMinute` failed logins a minute and `signupsPerIpPerHour` sign-ups an hour.
  * Checks come before any password hash, so a locked door costs the server nothing.
+ *
+ * Mail that anyone can ask for is capped too: password reset requests per address (refused with a 429),
+ * and reset or confirmation emails per account an hour (past the cap a request is answered as usual and
+ * sends nothing, so the cap tells nobody whether the account exists).
  */
 import type { Redis } from 'ioredis'
 import {
@@ -26,7 +30,19 @@ export type ThrottleStore =
   | { kind: 'database', db: Db }
   | { kind: 'redis', client: Redis, keyPrefix: string }
 
-export type Verdict = { allowed: true } | { allowed: false, retryAfterMs: number, reason: 'account-locked' | 'account-hourly' | 'ip-failures' | 'ip-signups' }
+export type Verdict = { allowed: true } | {
+  allowed: false
+  retryAfterMs: number
+  reason: 'account-locked' | 'account-hourly' | 'ip-failures' | 'ip-signups' | 'ip-resets' | 'account-reset-emails' | 'account-verification-emails'
+}
+
+export interface MailLimits {
+  resetRequestsPerIpPerHour: number
+  resetEmailsPerAccountPerHour: number
+  verificationEmailsPerAccountPerHour: number
+}
+
+export const DEFAULT_MAIL_LIMITS: MailLimits = { resetRequestsPerIpPerHour: 10, resetEmailsPerAccountPerHour: 3, verificationEmailsPerAccountPerHour: 3 }
 
 export interface Throttle {
   checkLogin: (email: string, ip: string) => Promise<Verdict>
@@ -34,6 +50,12 @@ export interface Throttle {
   loginSucceeded: (email: string) => Promise<void>
   /** Counts one sign-up attempt for the address; refuses once the hourly allowance is spent. */
   takeSignup: (ip: string) => Promise<Verdict>
+  /** Counts one password reset request from the address. */
+  takeResetRequest: (ip: string) => Promise<Verdict>
+  /** Counts one reset email to the account. */
+  takeResetEmail: (userId: number) => Promise<Verdict>
+  /** Counts one address-confirmation email to the account. */
+  takeVerificationEmail: (userId: number) => Promise<Verdict>
 }
 
 function limiterFactory (store: ThrottleStore) {
@@ -77,13 +99,22 @@ export function lockSeconds (consecutiveFailures: number, maxFailures: number): 
   return Math.min(LOCK_BASE_SECONDS * 2 ** Math.min(consecutiveFailures - maxFailures, 20), LOCK_MAX_SECONDS)
 }
 
-export function createThrottle (limits: Config['throttle'], store: ThrottleStore): Throttle {
+/** Counts one more use of `key`; refuses once more than `limit` were counted in the window. */
+async function take (limiter: RateLimiterAbstract, key: string, limit: number, reason: Extract<Verdict, { allowed: false }>['reason']): Promise<Verdict> {
+  const res = await count(limiter, key)
+  return res.consumedPoints > limit ? { allowed: false, retryAfterMs: res.msBeforeNext, reason } : { allowed: true }
+}
+
+export function createThrottle (limits: Config['throttle'], store: ThrottleStore, mail: MailLimits = DEFAULT_MAIL_LIMITS): Throttle {
   const make = limiterFactory(store)
   const consecutive = make('login-consecutive', { points: UNBOUNDED, duration: CONSECUTIVE_WINDOW_SECONDS })
   const lock = make('login-lock', { points: 1, duration: LOCK_MAX_SECONDS })
   const hourly = make('login-hourly', { points: ACCOUNT_FAILURES_PER_HOUR, duration: 3600 })
   const perIp = make('login-ip', { points: limits.loginFailuresPerIpPerMinute, duration: 60 })
   const signups = make('signup-ip', { points: limits.signupsPerIpPerHour, duration: 3600 })
+  const resets = make('reset-ip', { points: mail.resetRequestsPerIpPerHour, duration: 3600 })
+  const resetEmails = make('reset-account', { points: mail.resetEmailsPerAccountPerHour, duration: 3600 })
+  const verificationEmails = make('verify-account', { points: mail.verificationEmailsPerAccountPerHour, duration: 3600 })
 
   return {
     async checkLogin (email, ip) {
@@ -104,11 +135,9 @@ export function createThrottle (limits: Config['throttle'], store: ThrottleStore
       await Promise.all([consecutive.delete(email), lock.delete(email)])
     },
 
-    async takeSignup (ip) {
-      const res = await count(signups, ip)
-      return res.consumedPoints > limits.signupsPerIpPerHour
-        ? { allowed: false, retryAfterMs: res.msBeforeNext, reason: 'ip-signups' }
-        : { allowed: true }
-    }
+    takeSignup: async (ip) => await take(signups, ip, limits.signupsPerIpPerHour, 'ip-signups'),
+    takeResetRequest: async (ip) => await take(resets, ip, mail.resetRequestsPerIpPerHour, 'ip-resets'),
+    takeResetEmail: async (userId) => await take(resetEmails, String(userId), mail.resetEmailsPerAccountPerHour, 'account-reset-emails'),
+    takeVerificationEmail: async (userId) => await take(verificationEmails, String(userId), mail.verificationEmailsPerAccountPerHour, 'account-verification-emails')
   }
 }

@@ -17,6 +17,9 @@ import type { Role } from '../db/schema.js'
 import { emailField, newPasswordField, text } from '../http/forms.js'
 import { describeDevice, formatDateTime } from '../views/format.js'
 import { readPassword, type Io } from './io.js'
+import { z } from 'zod'
+import { latestMessages } from '../db/queries/outbox.js'
+import { linksIn } from '../mail/transport.js'
 
 const USAGE = `Usage: npm run cli -- <command> [options]
 
@@ -28,6 +31,8 @@ Commands:
   demote E                             make the account with email E an adopter
   sessions E                           list the active sessions of the account with email E
   revoke E                             end every session of the account with email E
+  mail [--limit N]                     list the latest emails (newest first) with their links; without
+                                       SMTP_URL (development) their bodies are kept, so the links show
 `
 
 class CliError extends Error {}
@@ -64,11 +69,26 @@ async function createStaff (db: Db, config: Config, args: string[], io: Io): Pro
   if (!password.success) throw new CliError(`Password: ${password.error.issues[0]?.message ?? 'not acceptable'}`)
   const hasher = createPasswordHasher(config.passwords.argon2, { concurrency: 1, queue: 1 })
   try {
-    const user = await insertUser(db.kysely, { email: email.data, full_name: name.data, password_hash: await hasher.hash(password.data), role: 'staff', created_at: Date.now() })
+    const user = await insertUser(db.kysely, { email: email.data, full_name: name.data, password_hash: await hasher.hash(password.data), role: 'staff', created_at: Date.now(), email_verified_at: Date.now() })
     io.stdout.write(`Created staff account ${user.email} (${user.full_name}).\n`)
   } catch (error) {
     if (isUniqueViolation(error)) throw new CliError(`An account with the email ${email.data} already exists.`)
     throw error
+  }
+}
+
+const MAIL_LIST_DEFAULT = 10
+
+async function listMail (db: Db, args: string[], io: Io): Promise<void> {
+  const { values } = parseArgs({ args, options: { limit: { type: 'string' } }, strict: true })
+  const limit = z.coerce.number().int().min(1).max(1000).safeParse(values.limit ?? MAIL_LIST_DEFAULT)
+  if (!limit.success) throw new CliError('--limit: expected a whole number from 1 to 1000.')
+  const messages = await latestMessages(db.kysely, limit.data)
+  if (messages.length === 0) io.stdout.write('No emails yet.\n')
+  for (const m of messages) {
+    const state = m.sent_at !== null ? `sent ${formatDateTime(m.sent_at)}` : m.failed_at !== null ? `failed ${formatDateTime(m.failed_at)}: ${m.last_error ?? ''}` : `waiting (${m.attempts} attempt${m.attempts === 1 ? '' : 's'})`
+    io.stdout.write(`#${m.id}  ${formatDateTime(m.created_at)}  to ${m.recipient}\n  ${m.subject}\n  ${state}\n`)
+    for (const link of linksIn(m.text_body)) io.stdout.write(`  ${link}\n`)
   }
 }
 
@@ -114,6 +134,9 @@ export async function runCli (argv: string[], io: Io, env: Record<string, string
         }
         break
       }
+      case 'mail':
+        await listMail(db, rest, io)
+        break
       case 'revoke': {
         const user = await accountByEmail(db, rest[0])
         const ended = await deleteUserSessions(db.kysely, user.id)

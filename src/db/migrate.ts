@@ -7,10 +7,12 @@ import type { Db } from './connect.js'
 import type { Database } from './schema.js'
 import * as initial from './migrations/2026-11-25T1200-initial.js'
 import * as throttleCounters from './migrations/2026-11-25T1800-throttle-counters.js'
+import * as mailAndLinks from './migrations/2026-12-04T1200-mail-and-links.js'
 
 export const migrations: Record<string, Migration> = {
   '2026-11-25T1200-initial': initial,
-  '2026-11-25T1800-throttle-counters': throttleCounters
+  '2026-11-25T1800-throttle-counters': throttleCounters,
+  '2026-12-04T1200-mail-and-links': mailAndLinks
 }
 
 function migrator (kysely: Kysely<any>): Migrator {

@@ -14,6 +14,8 @@ export interface UsersTable {
   password_hash: string
   role: Role
   created_at: number
+  /** When the owner followed a link sent to this address; null until then (and again after a change). */
+  email_verified_at: number | null
 }
 
 export interface PetsTable {
@@ -45,6 +47,7 @@ export interface SessionsTable {
 export type AccountEventType =
   | 'signup' | 'login' | 'login_failed' | 'login_throttled' | 'logout'
   | 'password_changed' | 'session_ended' | 'other_sessions_ended' | 'sessions_revoked' | 'role_changed'
+  | 'password_reset_requested' | 'password_reset' | 'email_verified' | 'email_change_requested' | 'email_changed' | 'mail_failed'
 
 export interface AccountEventsTable {
   id: Generated<number>
@@ -53,6 +56,42 @@ export interface AccountEventsTable {
   ip: string
   user_agent: string
   created_at: number
+}
+
+export type OneTimeTokenPurpose = 'password_reset' | 'email_verification' | 'email_change'
+
+/** Links sent by email: each row is one link, by the SHA-256 of its token; deleted when used. */
+export interface OneTimeTokensTable {
+  /** SHA-256 of the token, hex. The token itself is only in the email. */
+  id: string
+  user_id: number
+  purpose: OneTimeTokenPurpose
+  /** The address the link was sent to: the one it confirms, for verification and change. */
+  email: string
+  created_at: number
+  expires_at: number
+}
+
+/** Mail waiting to be delivered, and the record of what was. Written in the transaction of the change it tells of. */
+export interface MailOutboxTable {
+  id: Generated<number>
+  user_id: number | null
+  /** Which message it is (messages/), for the log and the record: never its content. */
+  kind: string
+  recipient: string
+  subject: string
+  /** Emptied once delivered over SMTP: a body may hold a link with a token. */
+  text_body: string
+  html_body: string
+  created_at: number
+  attempts: number
+  /** When a sender may next try it; null once it was delivered or given up. */
+  next_attempt_at: number | null
+  /** A sender that claimed it holds it until then; another sender takes it over after that. */
+  claimed_until: number | null
+  sent_at: number | null
+  failed_at: number | null
+  last_error: string | null
 }
 
 export interface AppMetaTable {
@@ -66,6 +105,8 @@ export interface Database {
   sessions: SessionsTable
   account_events: AccountEventsTable
   app_meta: AppMetaTable
+  one_time_tokens: OneTimeTokensTable
+  mail_outbox: MailOutboxTable
 }
 
 export type User = Selectable<UsersTable>
@@ -75,3 +116,5 @@ export type NewPet = Insertable<PetsTable>
 export type PetUpdate = Updateable<PetsTable>
 export type SessionRow = Selectable<SessionsTable>
 export type AccountEvent = Selectable<AccountEventsTable>
+export type OneTimeToken = Selectable<OneTimeTokensTable>
+export type OutboxMessage = Selectable<MailOutboxTable>

@@ -15,7 +15,11 @@ export const FLASH_MESSAGES = {
   'other-sessions-ended': 'All your other sessions have been logged out.',
   'pet-added': 'The pet has been added.',
   'pet-updated': 'The pet has been updated.',
-  'pet-deleted': 'The pet has been deleted.'
+  'pet-deleted': 'The pet has been deleted.',
+  'password-reset': 'Your password has been reset. Please log in.',
+  'email-confirmed': 'Your email address is confirmed.',
+  'verification-sent': 'We have sent you a new link. Please check your email.',
+  'email-change-sent': 'We have sent a link to your new address. Your email address changes once you follow it.'
 } as const
 
 export type FlashKey = keyof typeof FLASH_MESSAGES

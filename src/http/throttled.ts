@@ -9,7 +9,7 @@ export function describeWait (ms: number): string {
   return `${minutes} minutes`
 }
 
-export function throttledError (verdict: Extract<Verdict, { allowed: false }>, what: 'log in' | 'sign up'): HttpError {
+export function throttledError (verdict: Extract<Verdict, { allowed: false }>, what: 'log in' | 'sign up' | 'reset a password' | 'send a link'): HttpError {
   const seconds = Math.max(1, Math.ceil(verdict.retryAfterMs / 1000))
   return new HttpError(
     429,

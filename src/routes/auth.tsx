@@ -5,7 +5,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { z } from 'zod'
 import { safeNextPath } from '../auth/safe-redirect.js'
-import type { Throttle } from '../auth/throttle.js'
+import { enqueueConfirmation, resendConfirmation } from '../auth/email-verification.js'
 import { isUniqueViolation } from '../db/connect.js'
 import { recordEvent } from '../db/queries/events.js'
 import { findUserByEmail, insertUser, updatePasswordHash } from '../db/queries/users.js'
@@ -18,9 +18,12 @@ import { clearSessionCookie, setSessionCookie } from '../http/session.js'
 import { throttledError } from '../http/throttled.js'
 import type { Services } from '../services.js'
 import { LoginPage, LogoutPage, type SignupErrors, SignupPage } from '../views/pages/auth.js'
+import { CheckEmailPage } from '../views/pages/verification.js'
+import { EMAIL_TAKEN } from '../auth/email-verification.js'
 
 export const WRONG_CREDENTIALS = 'Wrong credentials. Please try again.'
-export const EMAIL_TAKEN = 'An account with this email already exists.'
+export { EMAIL_TAKEN } from '../auth/email-verification.js'
+export const CONFIRM_EMAIL_FIRST = 'Please confirm your email address first. We have sent you a new link.'
 /** Home, marked so that it shows "You have been logged out." once (see the logout route). */
 export const LOGGED_OUT_HOME = '/?logged-out'
 
@@ -42,8 +45,8 @@ const signupSchema = z.object({
 
 type Query = { Querystring: { next?: string } }
 
-export async function authRoutes (app: FastifyInstance, { services, throttle }: { services: Services, throttle: Throttle }): Promise<void> {
-  const { db, hasher, sessions, clock } = services
+export async function authRoutes (app: FastifyInstance, { services }: { services: Services }): Promise<void> {
+  const { db, hasher, sessions, clock, throttle, outbox, config } = services
 
   /** Replaces whatever session the browser had with a new one (no fixation) and sets the cookie. */
   async function signIn (request: FastifyRequest, reply: FastifyReply, userId: number, remember: boolean): Promise<void> {
@@ -82,6 +85,12 @@ export async function authRoutes (app: FastifyInstance, { services, throttle }: 
       await updatePasswordHash(db.kysely, user.id, await hasher.hash(password))
       request.log.info({ userId: user.id }, 'password hash upgraded to the current parameters')
     }
+    if (config.recovery.requireEmailVerification && user.email_verified_at === null) {
+      // The password was right, but the address is unproven: a new link (within the hourly cap), no session.
+      await resendConfirmation(services, user.id)
+      request.log.info({ userId: user.id }, 'login refused: email address not confirmed')
+      return render(reply, <LoginPage ctx={pageContext(request, reply, services)} email={email} remember={remember} next={next} error={CONFIRM_EMAIL_FIRST} />, 403)
+    }
     await signIn(request, reply, user.id, remember)
     await recordEvent(db.kysely, user.id, 'login', { ...info, now: clock() })
     request.log.info({ userId: user.id, remember }, 'login succeeded')
@@ -110,13 +119,24 @@ export async function authRoutes (app: FastifyInstance, { services, throttle }: 
     const passwordHash = await hasher.hash(password)
     let userId: number
     try {
-      const now = clock()
-      userId = (await insertUser(db.kysely, { email, full_name: fullName, password_hash: passwordHash, role: 'adopter', created_at: now })).id
+      // The account, its confirmation link and the email carrying it exist together or not at all.
+      userId = await db.kysely.transaction().execute(async (trx) => {
+        const now = clock()
+        const user = await insertUser(trx, { email, full_name: fullName, password_hash: passwordHash, role: 'adopter', created_at: now })
+        await enqueueConfirmation(services, trx, user, now)
+        await recordEvent(trx, user.id, 'signup', { ...info, now })
+        return user.id
+      })
     } catch (error) {
       if (isUniqueViolation(error)) return showForm({ email: EMAIL_TAKEN })
       throw error
     }
-    await recordEvent(db.kysely, userId, 'signup', { ...info, now: clock() })
+    outbox.kick()
+    await throttle.takeVerificationEmail(userId)
+    if (config.recovery.requireEmailVerification) {
+      request.log.info({ userId }, 'account created: waiting for the address to be confirmed')
+      return render(reply, <CheckEmailPage ctx={pageContext(request, reply, services)} email={email} />)
+    }
     await signIn(request, reply, userId, false)
     request.log.info({ userId }, 'account created')
     setFlash(reply, services, 'signed-up')

@@ -60,7 +60,7 @@ describe('account page', () => {
     const page = await browser.get('/account')
     expect(page.statusCode).toBe(200)
     expect(page.headers['cache-control']).toBe('no-store')
-    expect(page.body).toContain(`<dd>${email}</dd>`)
+    expect(page.body).toContain(`<span>${email}</span>`)
     expect(page.body).toContain(`<dd>User ${counter}</dd>`)
     expect(page.body).toContain('25 November 2026')
   })

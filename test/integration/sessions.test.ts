@@ -41,7 +41,8 @@ describe('session cookie', () => {
   })
 
   it('in production: Secure with the __Host- prefix', async () => {
-    const prod = await createTestApp({ env: { NODE_ENV: 'production' } })
+    // Nothing listens on the discard port: the sign-in sends no mail, and none is delivered.
+    const prod = await createTestApp({ env: { NODE_ENV: 'production', PUBLIC_URL: 'https://paws.example.org', SMTP_URL: 'smtp://127.0.0.1:9' } })
     try {
       const browser = new TestBrowser(prod.app)
       const res = await browser.login(DEMO_STAFF.email, DEMO_STAFF.password)

@@ -51,11 +51,36 @@ describe('loadConfig', () => {
     expect(loadConfig({ DATABASE_URL: 'postgres://u:p@db:5432/paws', DATABASE_POOL_SIZE: '4' }).database).toEqual({ kind: 'postgres', url: 'postgres://u:p@db:5432/paws', poolSize: 4 })
   })
 
-  it('production requires SECRET_KEY, adds no demo data, and makes cookies Secure', () => {
-    expect(problems({ NODE_ENV: 'production' })).toEqual([expect.stringContaining('SECRET_KEY: required when NODE_ENV=production')])
-    const config = loadConfig({ NODE_ENV: 'production', SECRET_KEY: 'k'.repeat(40) })
+  it('production requires SECRET_KEY, PUBLIC_URL and SMTP_URL, adds no demo data, and makes cookies Secure', () => {
+    expect(problems({ NODE_ENV: 'production' })).toEqual([
+      expect.stringContaining('SECRET_KEY: required when NODE_ENV=production'),
+      expect.stringContaining('PUBLIC_URL: required when NODE_ENV=production'),
+      expect.stringContaining('SMTP_URL: required when NODE_ENV=production')
+    ])
+    const config = loadConfig({ NODE_ENV: 'production', SECRET_KEY: 'k'.repeat(40), PUBLIC_URL: 'https://paws.example.org', SMTP_URL: 'smtp://mail.example.org:587' })
     expect(config.seedDemoData).toBe(false)
     expect(config.session.secureCookie).toBe(true)
+  })
+
+  it('PUBLIC_URL is an http(s) origin; it defaults to HOST and PORT, and names the default sender', () => {
+    expect(loadConfig({}).publicUrl).toBe('http://127.0.0.1:3000')
+    expect(loadConfig({ HOST: '0.0.0.0', PORT: '8080' }).publicUrl).toBe('http://localhost:8080')
+    expect(loadConfig({ PUBLIC_URL: 'https://Paws.Example.org/' }).publicUrl).toBe('https://paws.example.org')
+    expect(loadConfig({ PUBLIC_URL: 'https://paws.example.org' }).mail.from).toBe('Paws Rescue Center <no-reply@paws.example.org>')
+    expect(loadConfig({}).mail.from).toBe('Paws Rescue Center <no-reply@localhost>')
+    for (const bad of ['paws.example.org', 'ftp://paws.example.org', 'https://paws.example.org/app', 'https://u:p@paws.example.org', 'https://paws.example.org/?x=1']) {
+      expect(problems({ PUBLIC_URL: bad })).toEqual([expect.stringContaining('PUBLIC_URL=')])
+    }
+  })
+
+  it('SMTP_URL is smtp:// or smtps:// with a host; MAIL_FROM is one line with an address', () => {
+    expect(loadConfig({ SMTP_URL: 'smtp://user:pass@mail.example.org:587' }).mail.smtpUrl).toBe('smtp://user:pass@mail.example.org:587')
+    expect(loadConfig({}).mail.smtpUrl).toBeNull()
+    for (const bad of ['http://mail.example.org', 'smtp://', 'mail.example.org:25', 'smtp://mail.example.org/path']) {
+      expect(problems({ SMTP_URL: bad })).toEqual([expect.stringContaining('SMTP_URL=')])
+    }
+    expect(problems({ MAIL_FROM: 'Paws\r\nBcc: x@example.org' })).toEqual([expect.stringContaining('MAIL_FROM=')])
+    expect(problems({ MAIL_FROM: 'no address here' })).toEqual([expect.stringContaining('MAIL_FROM=')])
   })
 
   it('TRUST_PROXY makes cookies Secure and accepts true, a hop count or addresses', () => {

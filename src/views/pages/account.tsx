@@ -26,13 +26,16 @@ export interface AccountEventView {
 }
 
 export type PasswordErrors = Partial<Record<'currentPassword' | 'newPassword' | 'confirmPassword', string>>
+export type EmailErrors = Partial<Record<'newEmail' | 'password', string>>
 
 export interface AccountPageProps {
   ctx: PageContext
-  account: { fullName: string, email: string, role: string, createdAt: number }
+  account: { fullName: string, email: string, role: string, createdAt: number, emailConfirmed: boolean, pendingEmail: string | null }
   sessions: AccountSessionView[]
   events: AccountEventView[]
-  passwordErrors?: PasswordErrors
+  passwordErrors?: PasswordErrors | undefined
+  emailErrors?: EmailErrors | undefined
+  newEmail?: string
 }
 
 const EVENT_LABELS: Record<AccountEventType, string> = {
@@ -45,14 +48,20 @@ const EVENT_LABELS: Record<AccountEventType, string> = {
   session_ended: 'Session ended',
   other_sessions_ended: 'Other sessions ended',
   sessions_revoked: 'All sessions revoked by an operator',
-  role_changed: 'Role changed'
+  role_changed: 'Role changed',
+  password_reset_requested: 'Password reset link asked for',
+  password_reset: 'Password reset with an emailed link',
+  email_verified: 'Email address confirmed',
+  email_change_requested: 'Change of email address asked for',
+  email_changed: 'Email address changed',
+  mail_failed: 'An email to you could not be delivered'
 }
 
 function When ({ ms }: { ms: number }): JSX.Element {
   return <time datetime={isoTime(ms)} safe>{formatDateTime(ms)}</time>
 }
 
-export function AccountPage ({ ctx, account, sessions, events, passwordErrors }: AccountPageProps): JSX.Element {
+export function AccountPage ({ ctx, account, sessions, events, passwordErrors, emailErrors, newEmail = '' }: AccountPageProps): JSX.Element {
   const token = ctx.csrfToken()
   const others = sessions.filter((s) => !s.current).length
   return (
@@ -62,10 +71,35 @@ export function AccountPage ({ ctx, account, sessions, events, passwordErrors }:
         <h2 id='profile-heading'>Profile</h2>
         <dl class='facts'>
           <dt>Name</dt><dd safe>{account.fullName}</dd>
-          <dt>Email</dt><dd safe>{account.email}</dd>
+          <dt>Email</dt>
+          <dd>
+            <span safe>{account.email}</span>
+            {account.emailConfirmed ? <span class='badge badge-quiet'>confirmed</span> : <strong class='badge'>not confirmed</strong>}
+          </dd>
           <dt>Role</dt><dd>{account.role === 'staff' ? 'Rescue team' : 'Adopter'}</dd>
           <dt>Member since</dt><dd><time datetime={isoTime(account.createdAt)} safe>{formatDate(account.createdAt)}</time></dd>
         </dl>
+        {!account.emailConfirmed && (
+          <form method='post' action='/account/verify-email' class='form'>
+            <CsrfField token={token} />
+            <p>Your email address is not confirmed yet. Follow the link we sent you, or ask for a new one.</p>
+            <button type='submit' class='button button-secondary'>Send a new confirmation link</button>
+          </form>
+        )}
+      </section>
+
+      <section aria-labelledby='email-heading' class='panel'>
+        <h2 id='email-heading'>Change email address</h2>
+        {account.pendingEmail !== null && (
+          <p role='status'>We sent a link to <strong safe>{account.pendingEmail}</strong>. Your address changes once you follow it.</p>
+        )}
+        <p>We send a link to the new address; your address changes when you follow it. Your current address is told of the change.</p>
+        <form method='post' action='/account/email' class='form' novalidate>
+          <CsrfField token={token} />
+          <Field name='newEmail' label='New email address' type='email' value={newEmail} autocomplete='email' error={emailErrors?.newEmail} maxlength={254} />
+          <Field name='password' label='Your password' type='password' autocomplete='current-password' error={emailErrors?.password} maxlength={256} />
+          <button type='submit' class='button'>Change email address</button>
+        </form>
       </section>
 
       <section aria-labelledby='sessions-heading' class='panel'>

@@ -31,6 +31,7 @@ export function LoginPage ({ ctx, email, remember, next, error }: LoginPageProps
           </div>
           <button type='submit' class='button'>Log in</button>
         </form>
+        <p><a href='/password-reset'>Forgot your password?</a></p>
         <p>New here? <a href='/signup'>Create an account</a>.</p>
       </section>
     </Layout>
