@@ -37,6 +37,8 @@ describe('cli', () => {
     expect(res.out).toContain('Created staff account vet@pawsrescue.co (Dr. Vet).')
     expect(res.out).not.toContain('a strong staff password')
     expect(await role('vet@pawsrescue.co')).toBe('staff')
+    const confirmed = await t.db.kysely.selectFrom('users').select('email_verified_at').where('email', '=', 'vet@pawsrescue.co').executeTakeFirstOrThrow()
+    expect(confirmed.email_verified_at).not.toBeNull()
     const browser = new TestBrowser(t.app)
     expect((await browser.login('vet@pawsrescue.co', 'a strong staff password')).statusCode).toBe(303)
   })
@@ -91,5 +93,18 @@ describe('cli', () => {
     expect(bad.code).toBe(1)
     expect(bad.err).toContain('DATABASE_URL')
     expect(await cli(['migrate'])).toMatchObject({ code: 0, out: 'The database is up to date.\n' })
+  })
+
+  it('mail lists the latest messages, newest first, with their links (development: bodies kept); a bad --limit is refused', async () => {
+    const email = `listed-${Date.now()}@example.com`
+    expect((await new TestBrowser(t.app).signup('Listed', email, 'listed password 1')).statusCode).toBe(303)
+    await t.app.outbox.idle()
+    const res = await cli(['mail', '--limit', '1'])
+    expect(res.code).toBe(0)
+    expect(res.out).toContain(`to ${email}`)
+    expect(res.out).toContain('Confirm your email address')
+    expect(res.out).toMatch(/sent /)
+    expect(res.out).toMatch(/\n {2}http:\/\/127\.0\.0\.1:3000\/verify-email\/[A-Za-z0-9_-]{43}\n/)
+    expect(await cli(['mail', '--limit', 'lots'])).toMatchObject({ code: 1, err: '--limit: expected a whole number from 1 to 1000.\n' })
   })
 })
