@@ -14,6 +14,8 @@ import { type Clock, createSessionManager } from './auth/sessions.js'
 import { createThrottle, type ThrottleStore } from './auth/throttle.js'
 import { redactTokenPaths } from './http/token-paths.js'
 import { createOutbox, type Outbox } from './mail/outbox.js'
+import { createSecretBox } from './auth/secret-box.js'
+import { deleteExpiredPendingLogins } from './db/queries/two-factor.js'
 import { createMailTransport } from './mail/transport.js'
 import type { Config } from './config.js'
 import { connect, type Db } from './db/connect.js'
@@ -31,6 +33,7 @@ import { pageRoutes } from './routes/pages.js'
 import { petRoutes } from './routes/pets.js'
 import { recoveryRoutes } from './routes/recovery.js'
 import { verificationRoutes } from './routes/verification.js'
+import { twoFactorRoutes } from './routes/two-factor.js'
 import { PUBLIC_DIR } from './paths.js'
 import { createPetCatalog } from './pets/catalog.js'
 import type { Services } from './services.js'
@@ -57,7 +60,7 @@ export interface AppOptions {
 
 export const LOG_REDACT_PATHS = [
   'req.headers.cookie', 'req.headers.authorization', 'res.headers["set-cookie"]', 'headers.cookie', 'headers["set-cookie"]',
-  '*.password', '*.currentPassword', '*.newPassword', '*.confirmPassword', '*._csrf', '*.token'
+  '*.password', '*.currentPassword', '*.newPassword', '*.confirmPassword', '*.disablePassword', '*._csrf', '*.token', '*.code'
 ]
 
 export function describeDatabase (config: Config['database']): string {
@@ -177,11 +180,21 @@ export async function buildApp (config: Config, options: AppOptions = {}): Promi
   app.decorate('outbox', outbox)
   app.log.info({ mail: transport.description, publicUrl: config.publicUrl }, 'mail ready')
   const services: Services = {
-    config, db, clock, hasher, sessions, throttle, outbox, cookies: cookieNames(config.session.secureCookie), pets: createPetCatalog(db)
+    config,
+    db,
+    clock,
+    hasher,
+    sessions,
+    throttle,
+    outbox,
+    cookies: cookieNames(config.session.secureCookie),
+    pets: createPetCatalog(db),
+    twoFactorSecrets: createSecretBox([config.secretKey], 'two-factor secrets')
   }
+  app.decorate('services', services)
   const sweepTimer = setInterval(() => {
-    Promise.all([sessions.sweep(), deleteExpiredTokens(db.kysely, clock())]).then(
-      ([n, links]) => { if (n + links > 0) app.log.info({ deleted: n, expiredLinks: links }, 'expired sessions and links swept') },
+    Promise.all([sessions.sweep(), deleteExpiredTokens(db.kysely, clock()), deleteExpiredPendingLogins(db.kysely, clock())]).then(
+      ([n, links, pending]) => { if (n + links + pending > 0) app.log.info({ deleted: n, expiredLinks: links, expiredPendingLogins: pending }, 'expired sessions and links swept') },
       (error: unknown) => { app.log.error({ err: error }, 'session sweep failed') }
     )
   }, config.session.sweepIntervalMs)
@@ -209,6 +222,7 @@ export async function buildApp (config: Config, options: AppOptions = {}): Promi
   await app.register(recoveryRoutes, { services })
   await app.register(verificationRoutes, { services })
   await app.register(accountRoutes, { services })
+  await app.register(twoFactorRoutes, { services })
   await app.register(petRoutes, { services })
 
   outbox.start()

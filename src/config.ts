@@ -48,6 +48,7 @@ const envSchema = z.object({
   PASSWORD_RESET_EMAILS_PER_ACCOUNT_PER_HOUR: positiveInt('a whole number of emails').default(3),
   PASSWORD_RESET_REQUESTS_PER_IP_PER_HOUR: positiveInt('a whole number of requests').default(10),
   REQUIRE_EMAIL_VERIFICATION: booleanFlag.optional(),
+  REQUIRE_STAFF_TWO_FACTOR: booleanFlag.optional(),
   PASSWORD_HASH_QUEUE: z.coerce.number({ error: 'expected a whole number, 0 or more' }).int().min(0, { error: 'expected a whole number, 0 or more' }).default(64),
   // Set by systemd's socket activation (docs/deploy/paws@.socket), never by hand: sd_listen_fds(3).
   LISTEN_FDS: z.coerce.number({ error: 'expected a number of sockets' }).int({ error: 'expected a number of sockets' }).min(0, { error: 'expected a number of sockets' }).optional(),
@@ -113,6 +114,10 @@ export interface Config {
     readonly resetRequestsPerIpPerHour: number
     readonly verificationEmailsPerAccountPerHour: number
     readonly requireEmailVerification: boolean
+  }
+  readonly twoFactor: {
+    /** Staff without two-factor authentication are sent to set it up before any staff page or action. */
+    readonly requiredForStaff: boolean
   }
   readonly passwords: {
     readonly argon2: Argon2Params
@@ -268,6 +273,9 @@ export function loadConfig (env: Record<string, string | undefined>, cwd = proce
       resetRequestsPerIpPerHour: e.PASSWORD_RESET_REQUESTS_PER_IP_PER_HOUR,
       verificationEmailsPerAccountPerHour: VERIFICATION_EMAILS_PER_ACCOUNT_PER_HOUR,
       requireEmailVerification: e.REQUIRE_EMAIL_VERIFICATION ?? false
+    },
+    twoFactor: {
+      requiredForStaff: e.REQUIRE_STAFF_TWO_FACTOR ?? false
     },
     passwords: {
       argon2: { memoryCost: 19_456, timeCost: 2, parallelism: 1 },

@@ -4,6 +4,7 @@ import type { Db } from './db/connect.js'
 import type { PasswordHasher } from './auth/passwords.js'
 import type { Clock, SessionManager } from './auth/sessions.js'
 import type { Throttle } from './auth/throttle.js'
+import type { SecretBox } from './auth/secret-box.js'
 import type { Outbox } from './mail/outbox.js'
 import type { CookieNames } from './http/cookies.js'
 import type { PetCatalog } from './pets/catalog.js'
@@ -19,4 +20,13 @@ export interface Services {
   readonly throttle: Throttle
   /** The mail outbox's sender in this process: kick() after a commit that enqueued mail. */
   readonly outbox: Outbox
+  /** Seals two-factor secrets at rest (a key derived from SECRET_KEY). */
+  readonly twoFactorSecrets: SecretBox
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The application's services, for the guards (which are plain preHandler functions). */
+    services: Services
+  }
 }

@@ -20,6 +20,7 @@ import { readPassword, type Io } from './io.js'
 import { z } from 'zod'
 import { latestMessages } from '../db/queries/outbox.js'
 import { linksIn } from '../mail/transport.js'
+import { resetTwoFactor } from '../auth/two-factor.js'
 
 const USAGE = `Usage: npm run cli -- <command> [options]
 
@@ -31,6 +32,8 @@ Commands:
   demote E                             make the account with email E an adopter
   sessions E                           list the active sessions of the account with email E
   revoke E                             end every session of the account with email E
+  two-factor-reset E                   turn off two-factor authentication for the account with email E
+                                       (it lost its phone and its recovery codes); the account is told
   mail [--limit N]                     list the latest emails (newest first) with their links; without
                                        SMTP_URL (development) their bodies are kept, so the links show
 `
@@ -132,6 +135,16 @@ export async function runCli (argv: string[], io: Io, env: Record<string, string
         for (const s of rows) {
           io.stdout.write(`${describeDevice(s.user_agent)}  ${s.ip}  last seen ${formatDateTime(s.last_seen_at)}  ${s.remember === 1 ? 'remembered' : ''}\n`)
         }
+        break
+      }
+      case 'two-factor-reset': {
+        const user = await accountByEmail(db, rest[0])
+        if (user.two_factor_enabled_at === null) {
+          io.stdout.write(`${user.email} does not use two-factor authentication; nothing changed.\n`)
+          break
+        }
+        await resetTwoFactor({ db, clock: Date.now, config, outbox: { kick: () => {} } }, user, OPERATOR)
+        io.stdout.write(`Two-factor authentication is off for ${user.email}; a notice is on its way to that address.\n`)
         break
       }
       case 'mail':

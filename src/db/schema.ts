@@ -16,6 +16,13 @@ export interface UsersTable {
   created_at: number
   /** When the owner followed a link sent to this address; null until then (and again after a change). */
   email_verified_at: number | null
+  /** The TOTP secret, encrypted with a key derived from SECRET_KEY (secret-box.ts); null without 2FA. */
+  two_factor_secret: string | null
+  /** A secret being set up (shown as a QR code), encrypted likewise; it becomes the secret once a code confirms it. */
+  two_factor_pending_secret: string | null
+  two_factor_enabled_at: number | null
+  /** The last TOTP time step a code was accepted at: a code of this step or an earlier one is refused. */
+  two_factor_last_step: number | null
 }
 
 export interface PetsTable {
@@ -48,6 +55,8 @@ export type AccountEventType =
   | 'signup' | 'login' | 'login_failed' | 'login_throttled' | 'logout'
   | 'password_changed' | 'session_ended' | 'other_sessions_ended' | 'sessions_revoked' | 'role_changed'
   | 'password_reset_requested' | 'password_reset' | 'email_verified' | 'email_change_requested' | 'email_changed' | 'mail_failed'
+  | 'two_factor_enabled' | 'two_factor_disabled' | 'recovery_codes_generated' | 'recovery_code_used' | 'two_factor_reset'
+  | 'two_factor_failed'
 
 export interface AccountEventsTable {
   id: Generated<number>
@@ -94,6 +103,27 @@ export interface MailOutboxTable {
   last_error: string | null
 }
 
+/** One-time codes for when the authenticator is lost; each is deleted when used. */
+export interface RecoveryCodesTable {
+  /** SHA-256 of the normalised code (80 random bits), hex. */
+  code_hash: string
+  user_id: number
+  created_at: number
+}
+
+/** A right password waiting for its second factor: bound to the browser by a cookie holding a token. */
+export interface PendingLoginsTable {
+  /** SHA-256 of the cookie's token. */
+  id: string
+  user_id: number
+  /** Where the login goes once complete (already a safe same-site path). */
+  next: string
+  remember: number
+  failures: number
+  created_at: number
+  expires_at: number
+}
+
 export interface AppMetaTable {
   key: string
   value: string
@@ -107,6 +137,8 @@ export interface Database {
   app_meta: AppMetaTable
   one_time_tokens: OneTimeTokensTable
   mail_outbox: MailOutboxTable
+  recovery_codes: RecoveryCodesTable
+  pending_logins: PendingLoginsTable
 }
 
 export type User = Selectable<UsersTable>
@@ -118,3 +150,4 @@ export type SessionRow = Selectable<SessionsTable>
 export type AccountEvent = Selectable<AccountEventsTable>
 export type OneTimeToken = Selectable<OneTimeTokensTable>
 export type OutboxMessage = Selectable<MailOutboxTable>
+export type PendingLogin = Selectable<PendingLoginsTable>

@@ -4,11 +4,17 @@
  */
 import type { CookieSerializeOptions } from '@fastify/cookie'
 
-export interface CookieNames { session: string, csrf: string, flash: string }
+export interface CookieNames {
+  session: string
+  csrf: string
+  flash: string
+  /** A right password waiting for its second factor (two-factor.ts). */
+  pendingLogin: string
+}
 
 export function cookieNames (secure: boolean): CookieNames {
   const prefix = secure ? '__Host-' : ''
-  return { session: `${prefix}paws_session`, csrf: `${prefix}paws_csrf`, flash: `${prefix}paws_flash` }
+  return { session: `${prefix}paws_session`, csrf: `${prefix}paws_csrf`, flash: `${prefix}paws_flash`, pendingLogin: `${prefix}paws_pending` }
 }
 
 export function cookieOptions (secure: boolean, maxAgeMs?: number | null): CookieSerializeOptions {

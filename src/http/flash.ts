@@ -19,7 +19,11 @@ export const FLASH_MESSAGES = {
   'password-reset': 'Your password has been reset. Please log in.',
   'email-confirmed': 'Your email address is confirmed.',
   'verification-sent': 'We have sent you a new link. Please check your email.',
-  'email-change-sent': 'We have sent a link to your new address. Your email address changes once you follow it.'
+  'email-change-sent': 'We have sent a link to your new address. Your email address changes once you follow it.',
+  'login-expired': 'Your login took too long. Please log in again.',
+  'two-factor-ended': 'Too many wrong codes. Please log in again.',
+  'two-factor-disabled': 'Two-factor authentication is off.',
+  'staff-two-factor-required': 'The rescue team\'s accounts need two-factor authentication. Please set it up to continue.'
 } as const
 
 export type FlashKey = keyof typeof FLASH_MESSAGES

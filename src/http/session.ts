@@ -5,6 +5,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import type { IssuedSession } from '../auth/sessions.js'
+import { requestInfo } from './request-info.js'
 import type { Services } from '../services.js'
 import { cookieOptions } from './cookies.js'
 import './types.js'
@@ -30,6 +31,13 @@ export const sessionPlugin = fp<{ services: Services }>(async (app, { services }
     }, done)
   })
 }, { name: 'paws-session', dependencies: ['@fastify/cookie'] })
+
+/** Replaces whatever session the browser had with a new one (no fixation) and sets the cookie. */
+export async function startSession (request: FastifyRequest, reply: FastifyReply, services: Services, userId: number, remember: boolean): Promise<void> {
+  if (request.session !== null) await services.sessions.destroy(request.session.id)
+  const issued = await services.sessions.create({ userId, remember, ...requestInfo(request) })
+  setSessionCookie(reply, services, issued)
+}
 
 export function setSessionCookie (reply: FastifyReply, services: Services, issued: IssuedSession): void {
   reply.setCookie(services.cookies.session, issued.token, cookieOptions(services.config.session.secureCookie, issued.cookieMaxAgeMs))

@@ -10,6 +10,7 @@ import { deleteUserSession, deleteUserSessions, listUserSessions } from '../db/q
 import { findUserById } from '../db/queries/users.js'
 import { pendingEmailChange } from '../db/queries/one-time-tokens.js'
 import { changePassword } from '../auth/password-change.js'
+import { recoveryCodesLeft as recoveryCodesLeftFor } from '../auth/two-factor.js'
 import { WRONG_CURRENT_PASSWORD } from '../auth/email-verification.js'
 import { setFlash } from '../http/flash.js'
 import { confirms, existingPasswordField, newPasswordField, parseForm, text } from '../http/forms.js'
@@ -45,6 +46,7 @@ export async function showAccount (services: Services, request: FastifyRequest, 
     listUserSessions(db.kysely, user.id), recentEvents(db.kysely, user.id), findUserById(db.kysely, user.id), pendingEmailChange(db.kysely, user.id, clock())
   ])
   const active = rows.filter((s) => sessions.isLive(s))
+  const recoveryCodesLeft = stored?.two_factor_enabled_at == null ? null : await recoveryCodesLeftFor(services, user.id)
   return render(reply, (
     <AccountPage
       ctx={pageContext(request, reply, services)}
@@ -56,6 +58,7 @@ export async function showAccount (services: Services, request: FastifyRequest, 
         emailConfirmed: stored?.email_verified_at != null,
         pendingEmail: pendingEmail ?? null
       }}
+      recoveryCodesLeft={recoveryCodesLeft}
       sessions={active.map((s) => ({
         id: s.id,
         device: describeDevice(s.user_agent),

@@ -2,7 +2,7 @@
  * Sign up, log in and log out: the original brief. Wrong credentials get one message whether or not the
  * email is known (and the same argon2 cost); success always starts a new session with a new token.
  */
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { FastifyInstance } from 'fastify'
 import { z } from 'zod'
 import { safeNextPath } from '../auth/safe-redirect.js'
 import { enqueueConfirmation, resendConfirmation } from '../auth/email-verification.js'
@@ -14,7 +14,10 @@ import { asRecord, checkbox, confirms, echo, emailField, existingPasswordField, 
 import { requireAnonymous } from '../http/guards.js'
 import { pageContext, render } from '../http/render.js'
 import { requestInfo } from '../http/request-info.js'
-import { clearSessionCookie, setSessionCookie } from '../http/session.js'
+import { clearSessionCookie, startSession } from '../http/session.js'
+import { cookieOptions } from '../http/cookies.js'
+import { PENDING_LOGIN_TTL_MS, startPendingLogin } from '../auth/two-factor.js'
+import { TWO_FACTOR_LOGIN_PATH } from './two-factor.js'
 import { throttledError } from '../http/throttled.js'
 import type { Services } from '../services.js'
 import { LoginPage, LogoutPage, type SignupErrors, SignupPage } from '../views/pages/auth.js'
@@ -48,13 +51,6 @@ type Query = { Querystring: { next?: string } }
 export async function authRoutes (app: FastifyInstance, { services }: { services: Services }): Promise<void> {
   const { db, hasher, sessions, clock, throttle, outbox, config } = services
 
-  /** Replaces whatever session the browser had with a new one (no fixation) and sets the cookie. */
-  async function signIn (request: FastifyRequest, reply: FastifyReply, userId: number, remember: boolean): Promise<void> {
-    if (request.session !== null) await sessions.destroy(request.session.id)
-    const issued = await sessions.create({ userId, remember, ...requestInfo(request) })
-    setSessionCookie(reply, services, issued)
-  }
-
   app.get<Query>('/login', { preHandler: requireAnonymous }, async (request, reply) =>
     render(reply, <LoginPage ctx={pageContext(request, reply, services)} email='' remember={false} next={safeNextPath(request.query.next)} />))
 
@@ -80,18 +76,26 @@ export async function authRoutes (app: FastifyInstance, { services }: { services
       if (user !== undefined) await recordEvent(db.kysely, user.id, 'login_failed', { ...info, now: clock() })
       return render(reply, <LoginPage ctx={pageContext(request, reply, services)} email={email} remember={remember} next={next} error={WRONG_CREDENTIALS} />, 401)
     }
-    await throttle.loginSucceeded(email)
     if (hasher.needsRehash(user.password_hash)) {
       await updatePasswordHash(db.kysely, user.id, await hasher.hash(password))
       request.log.info({ userId: user.id }, 'password hash upgraded to the current parameters')
     }
     if (config.recovery.requireEmailVerification && user.email_verified_at === null) {
       // The password was right, but the address is unproven: a new link (within the hourly cap), no session.
+      await throttle.loginSucceeded(email)
       await resendConfirmation(services, user.id)
       request.log.info({ userId: user.id }, 'login refused: email address not confirmed')
       return render(reply, <LoginPage ctx={pageContext(request, reply, services)} email={email} remember={remember} next={next} error={CONFIRM_EMAIL_FIRST} />, 403)
     }
-    await signIn(request, reply, user.id, remember)
+    if (user.two_factor_enabled_at !== null) {
+      // The password was right; the session waits for the second factor, and so does the throttle's reset.
+      const token = await startPendingLogin(services, user.id, next, remember)
+      reply.setCookie(services.cookies.pendingLogin, token, cookieOptions(config.session.secureCookie, PENDING_LOGIN_TTL_MS))
+      request.log.info({ userId: user.id }, 'password right: waiting for the second factor')
+      return await reply.redirect(TWO_FACTOR_LOGIN_PATH, 303)
+    }
+    await throttle.loginSucceeded(email)
+    await startSession(request, reply, services, user.id, remember)
     await recordEvent(db.kysely, user.id, 'login', { ...info, now: clock() })
     request.log.info({ userId: user.id, remember }, 'login succeeded')
     setFlash(reply, services, 'logged-in')
@@ -137,7 +141,7 @@ export async function authRoutes (app: FastifyInstance, { services }: { services
       request.log.info({ userId }, 'account created: waiting for the address to be confirmed')
       return render(reply, <CheckEmailPage ctx={pageContext(request, reply, services)} email={email} />)
     }
-    await signIn(request, reply, userId, false)
+    await startSession(request, reply, services, userId, false)
     request.log.info({ userId }, 'account created')
     setFlash(reply, services, 'signed-up')
     return await reply.redirect('/', 303)

@@ -7,7 +7,7 @@ type Q = Kysely<Database>
 
 export interface SessionWithUser {
   session: SessionRow
-  user: { id: number, email: string, fullName: string, role: Role, createdAt: number }
+  user: { id: number, email: string, fullName: string, role: Role, createdAt: number, twoFactorEnabled: boolean }
 }
 
 /** Runs on every login: compiled once (precompiled). */
@@ -26,15 +26,15 @@ const selectSessionWithUser = precompiled((db: Q, id: string) => db.selectFrom('
   .select([
     'sessions.id', 'sessions.user_id', 'sessions.created_at', 'sessions.last_seen_at', 'sessions.expires_at',
     'sessions.remember', 'sessions.user_agent', 'sessions.ip',
-    'users.email', 'users.full_name', 'users.role', 'users.created_at as user_created_at'
+    'users.email', 'users.full_name', 'users.role', 'users.created_at as user_created_at', 'users.two_factor_enabled_at'
   ])
   .where('sessions.id', '=', id))
 
 export async function findSessionWithUser (db: Q, id: string): Promise<SessionWithUser | undefined> {
   const [row] = (await selectSessionWithUser(db, id)).rows
   if (row === undefined) return undefined
-  const { email, full_name: fullName, role, user_created_at: createdAt, ...session } = row
-  return { session, user: { id: session.user_id, email, fullName, role, createdAt } }
+  const { email, full_name: fullName, role, user_created_at: createdAt, two_factor_enabled_at: twoFactorEnabledAt, ...session } = row
+  return { session, user: { id: session.user_id, email, fullName, role, createdAt, twoFactorEnabled: twoFactorEnabledAt !== null } }
 }
 
 export async function touchSession (db: Q, id: string, now: number): Promise<void> {

@@ -31,6 +31,8 @@ export type EmailErrors = Partial<Record<'newEmail' | 'password', string>>
 export interface AccountPageProps {
   ctx: PageContext
   account: { fullName: string, email: string, role: string, createdAt: number, emailConfirmed: boolean, pendingEmail: string | null }
+  /** null: two-factor authentication is off; otherwise the recovery codes left. */
+  recoveryCodesLeft: number | null
   sessions: AccountSessionView[]
   events: AccountEventView[]
   passwordErrors?: PasswordErrors | undefined
@@ -54,14 +56,20 @@ const EVENT_LABELS: Record<AccountEventType, string> = {
   email_verified: 'Email address confirmed',
   email_change_requested: 'Change of email address asked for',
   email_changed: 'Email address changed',
-  mail_failed: 'An email to you could not be delivered'
+  mail_failed: 'An email to you could not be delivered',
+  two_factor_enabled: 'Two-factor authentication turned on',
+  two_factor_disabled: 'Two-factor authentication turned off',
+  recovery_codes_generated: 'New recovery codes made',
+  recovery_code_used: 'Logged in with a recovery code',
+  two_factor_reset: 'Two-factor authentication reset by an operator',
+  two_factor_failed: 'Wrong two-factor code'
 }
 
 function When ({ ms }: { ms: number }): JSX.Element {
   return <time datetime={isoTime(ms)} safe>{formatDateTime(ms)}</time>
 }
 
-export function AccountPage ({ ctx, account, sessions, events, passwordErrors, emailErrors, newEmail = '' }: AccountPageProps): JSX.Element {
+export function AccountPage ({ ctx, account, recoveryCodesLeft, sessions, events, passwordErrors, emailErrors, newEmail = '' }: AccountPageProps): JSX.Element {
   const token = ctx.csrfToken()
   const others = sessions.filter((s) => !s.current).length
   return (
@@ -86,6 +94,13 @@ export function AccountPage ({ ctx, account, sessions, events, passwordErrors, e
             <button type='submit' class='button button-secondary'>Send a new confirmation link</button>
           </form>
         )}
+      </section>
+
+      <section aria-labelledby='two-factor-heading' class='panel'>
+        <h2 id='two-factor-heading'>Two-factor authentication</h2>
+        {recoveryCodesLeft === null
+          ? <p>Off. Logging in asks only for your password. <a href='/account/two-factor'>Set up two-factor authentication</a></p>
+          : <p>On, with {recoveryCodesLeft} recovery code{recoveryCodesLeft === 1 ? '' : 's'} left. <a href='/account/two-factor'>Manage two-factor authentication</a></p>}
       </section>
 
       <section aria-labelledby='email-heading' class='panel'>
