@@ -41,7 +41,7 @@ export async function twoFactorRoutes (app: FastifyInstance, { services }: { ser
     }
     const setup = await setupSecret(services, user)
     const required = config.twoFactor.requiredForStaff && user.role === 'staff'
-    return render(reply, <TwoFactorSetupPage ctx={pageContext(request, reply, services)} secret={setup.secretBase32} safeQrSvg={setup.qrSvg} error={setupError} required={required} />, status)
+    return render(reply, <TwoFactorSetupPage ctx={pageContext(request, reply, services)} secret={setup.secretBase32} uri={setup.uri} safeQrSvg={setup.qrSvg} error={setupError} required={required} />, status)
   }
 
   app.get(TWO_FACTOR_ACCOUNT_PATH, { preHandler: requireUser }, async (request, reply) => await showAccountPage(request, reply))

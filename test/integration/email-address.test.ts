@@ -79,6 +79,10 @@ describe('confirming an address', () => {
     const again = await phone.post(path, {}, { from: '/login' })
     expect(again.statusCode).toBe(404)
     expect(again.body).toContain('This link is invalid or has expired.')
+    // The token never reaches the log, the request URLs included.
+    const token = path.slice('/verify-email/'.length)
+    expect(t.logs.join('\n')).toContain('/verify-email/[redacted]')
+    expect(t.logs.join('\n')).not.toContain(token)
   })
 
   it('signed in as the owner, confirming lands on /account with the message', async () => {

@@ -18,7 +18,17 @@ function grouped (secret: string): string {
   return secret.match(/.{1,4}/g)?.join(' ') ?? secret
 }
 
-export function TwoFactorSetupPage ({ ctx, secret, safeQrSvg, error, required }: { ctx: PageContext, secret: string, safeQrSvg: string, error?: string | undefined, required: boolean }): JSX.Element {
+export interface SetupProps {
+  ctx: PageContext
+  secret: string
+  /** The otpauth:// URI: a phone with an authenticator app opens it directly. */
+  uri: string
+  safeQrSvg: string
+  error?: string | undefined
+  required: boolean
+}
+
+export function TwoFactorSetupPage ({ ctx, secret, uri, safeQrSvg, error, required }: SetupProps): JSX.Element {
   return (
     <Layout title='Set up two-factor authentication' ctx={ctx}>
       <section class='panel'>
@@ -29,6 +39,7 @@ export function TwoFactorSetupPage ({ ctx, secret, safeQrSvg, error, required }:
           <li>
             <p>Scan this QR code with your authenticator app (for example Google Authenticator, Microsoft Authenticator, 1Password or Aegis).</p>
             <div class='qr' role='img' aria-label='QR code to add Paws Rescue Center to your authenticator app'>{safeQrSvg}</div>
+            <p>On this phone? <a href={uri}>Open it in your authenticator app</a>.</p>
           </li>
           <li>
             <p>Or type this key into the app by hand (time-based, 6 digits):</p>
