@@ -127,7 +127,7 @@ describe('logging in with it', () => {
     expect(await isSignedIn(browser)).toBe(false)
     expect((await browser.get('/login/two-factor')).body).toContain('name="code"')
 
-    const wrong = await browser.post('/login/two-factor', { code: '123456' === totpCode(secret, t.clock()) ? '654321' : '123456' })
+    const wrong = await browser.post('/login/two-factor', { code: totpCode(secret, t.clock()) === '123456' ? '654321' : '123456' })
     expect(wrong.statusCode).toBe(401)
     expect(wrong.body).toContain(WRONG_CODE)
     nextStep()
