@@ -60,7 +60,7 @@ export interface AppOptions {
 
 export const LOG_REDACT_PATHS = [
   'req.headers.cookie', 'req.headers.authorization', 'res.headers["set-cookie"]', 'headers.cookie', 'headers["set-cookie"]',
-  '*.password', '*.currentPassword', '*.newPassword', '*.confirmPassword', '*.disablePassword', '*._csrf', '*.token', '*.code'
+  '*.password', '*.currentPassword', '*.newPassword', '*.confirmPassword', '*.disablePassword', '*._csrf', '*.token'
 ]
 
 export function describeDatabase (config: Config['database']): string {

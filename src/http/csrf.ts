@@ -51,10 +51,13 @@ export const csrfPlugin = fp<{ services: Services }>(async (app, { services }) =
   /** Why an unsafe request must be refused, or null when it carries this visitor's form token from this site. */
   function refusal (request: FastifyRequest): HttpError | null {
     const origin = request.headers.origin
-    if (origin !== undefined && origin !== `${request.protocol}://${request.host}`) {
+    const fetchSite = request.headers['sec-fetch-site']
+    // A page sent with Referrer-Policy: no-referrer (one a link in an email opens) makes the browser send
+    // `Origin: null` with its own form; Sec-Fetch-Site, which no page can forge, still says where it came from.
+    const hiddenOrigin = origin === 'null' && fetchSite === 'same-origin'
+    if (origin !== undefined && !hiddenOrigin && origin !== `${request.protocol}://${request.host}`) {
       return new HttpError(403, 'Form expired', CSRF_FAILURE_MESSAGE, 'csrf: foreign origin')
     }
-    const fetchSite = request.headers['sec-fetch-site']
     if (fetchSite !== undefined && fetchSite !== 'same-origin' && fetchSite !== 'none') {
       return new HttpError(403, 'Form expired', CSRF_FAILURE_MESSAGE, 'csrf: cross-site fetch')
     }

@@ -74,6 +74,17 @@ describe('forms are protected against cross-site requests', () => {
     expect(res.statusCode).toBe(303)
   })
 
+  it('Origin: null (a no-referrer page posting its own form) is accepted only with Sec-Fetch-Site: same-origin and the token', async () => {
+    const browser = new TestBrowser(t.app)
+    const same = await browser.post('/login', { email: DEMO_STAFF.email, password: DEMO_STAFF.password }, { headers: { origin: 'null', 'sec-fetch-site': 'same-origin' } })
+    expect(same.statusCode).toBe(303)
+    const other = new TestBrowser(t.app)
+    const crossSite = await other.post('/login', { email: DEMO_STAFF.email, password: DEMO_STAFF.password }, { headers: { origin: 'null', 'sec-fetch-site': 'cross-site' } })
+    expect(crossSite.statusCode).toBe(403)
+    const noToken = await other.post('/login', { email: DEMO_STAFF.email, password: DEMO_STAFF.password }, { headers: { origin: 'null', 'sec-fetch-site': 'same-origin' }, csrf: null })
+    expect(noToken.statusCode).toBe(403)
+  })
+
   it('the token rotates at login: the anonymous token no longer works once signed in', async () => {
     const browser = new TestBrowser(t.app)
     const anonymousToken = await browser.csrfFrom('/login')
