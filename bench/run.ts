@@ -32,6 +32,7 @@ import { type BenchDb, createPostgresDatabase, newSessionToken, openPostgres, op
 import { type Account, runLogins, startLoginStorm, type StormResult } from './lib/logins.js'
 import { type CpuReading, freePort, memoryOf, processesNamed, sampleMemory, type Started, startCpuMeter as startProcessMeter, startProcess } from './lib/processes.js'
 import { startScriptFlags } from './lib/start-command.js'
+import { type SmtpSink, startSmtpSink } from './lib/smtp-sink.js'
 import { median, percentile, round, sleep } from './lib/stats.js'
 import { ensureWrk, runWrk, type WrkOptions, type WrkResult, wrkErrorCount } from './lib/wrk.js'
 import { formatSummary, summarize } from './profile.js'
@@ -284,15 +285,17 @@ async function main (): Promise<void> {
   const results: Record<string, unknown> = {}
   const targets: Target[] = []
   let profileSummary: string | null = null
+  let mailSink: SmtpSink | null = null
 
   try {
     const port = await freePort()
+    mailSink = await startSmtpSink()
     say(`server: node ${[...serverFlags, relative(ROOT, SERVER_ENTRY)].join(' ')} (the flags of package.json "start"${opts['node-flags'] === '' ? '' : ' and --node-flags'})`)
     say(`database: ${opts.pg ? `PostgreSQL (${database!.name})` : `SQLite (${relative(ROOT, databaseUrl)})`}; starting the server on port ${port}`)
     const server = await startProcess({
       command: process.execPath,
       args: [...serverFlags, ...(opts.profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []), SERVER_ENTRY],
-      env: { ...serverEnv, PORT: String(port) },
+      env: { PUBLIC_URL: `http://127.0.0.1:${port}`, SMTP_URL: mailSink.url, ...serverEnv, PORT: String(port) },
       cwd: ROOT,
       port,
       logFile: join(work, 'server.log'),
@@ -536,6 +539,7 @@ async function main (): Promise<void> {
   } finally {
     if (benchDb !== null) await benchDb.close().catch(() => {})
     for (const p of started_.reverse()) await p.stop().catch(() => null)
+    await mailSink?.close()
     if (database !== null) await database.drop().catch((error: unknown) => { say(`could not drop ${database.name}: ${String(error)}`) })
     if (!opts.keep) rmSync(work, { recursive: true, force: true })
     else say(`kept ${work}`)

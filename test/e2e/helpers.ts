@@ -1,7 +1,8 @@
 /**
  * Fixtures for the browser tests: the production build started on its own temporary database and port,
- * Debian's Chromium, contexts that record every console error, uncaught error and Content-Security-Policy
- * violation, an axe-core check, full-page screenshots, and accounts set up directly over HTTP.
+ * mailing to its own test SMTP server (which keeps every email for the test to read), Debian's Chromium,
+ * contexts that record every console error, uncaught error and Content-Security-Policy violation, an
+ * axe-core check, full-page screenshots, and accounts set up directly over HTTP.
  */
 import { spawn } from 'node:child_process'
 import { randomBytes, randomUUID } from 'node:crypto'
@@ -14,7 +15,9 @@ import { setTimeout as delay } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
 import type { AxeResults } from 'axe-core'
 import { type Browser, type BrowserContext, type BrowserContextOptions, chromium, type Locator, type Page } from 'playwright-core'
+import { afterAll, afterEach, beforeAll, beforeEach, expect } from 'vitest'
 import { freePort } from '../helpers/ports.js'
+import { startTestSmtp, type TestSmtp } from '../helpers/smtp.js'
 
 export const PROJECT_ROOT = resolvePath(fileURLToPath(new URL('.', import.meta.url)), '../..')
 export const SCREENS_DIR = join(PROJECT_ROOT, 'test-results', 'screens')
@@ -38,7 +41,10 @@ export type Width = keyof typeof VIEWPORTS
 // The server
 
 export interface RunningServer {
+  /** The origin the server listens on, also its PUBLIC_URL: links in its emails start with it. */
   baseUrl: string
+  /** The SMTP server at the server's SMTP_URL: the emails it sent, parsed, and a way to wait for one. */
+  mail: TestSmtp
   /** What the server wrote to standard output and error (LOG_LEVEL=warn: warnings and errors only). */
   output: () => string
   /** The log lines at level error or fatal: an unhandled error in a request, for instance. */
@@ -65,8 +71,9 @@ function errorLines (output: string): string[] {
   })
 }
 
-async function startOnce (dir: string, port: number, env: Record<string, string>): Promise<RunningServer> {
+async function startOnce (dir: string, port: number, env: Record<string, string>): Promise<Omit<RunningServer, 'mail'>> {
   let output = ''
+  const baseUrl = `http://127.0.0.1:${port}`
   const child = spawn(process.execPath, ['--import', PARENT_WATCHDOG, SERVER_ENTRY], {
     cwd: PROJECT_ROOT,
     // A clean environment: nothing from the test runner (NODE_OPTIONS, database URLs) leaks into the server.
@@ -78,6 +85,7 @@ async function startOnce (dir: string, port: number, env: Record<string, string>
       DATABASE_URL: join(dir, 'paws.db'),
       HOST: '127.0.0.1',
       PORT: String(port),
+      PUBLIC_URL: baseUrl,
       LOG_LEVEL: 'warn',
       // The journeys create several accounts from one address; the sign-up throttle has its own tests.
       SIGNUPS_PER_IP_PER_HOUR: '100',
@@ -94,7 +102,6 @@ async function startOnce (dir: string, port: number, env: Record<string, string>
   }))
   const closedWithin = async (ms: number) => await Promise.race([whenClosed, delay(ms, false, { ref: false })])
 
-  const baseUrl = `http://127.0.0.1:${port}`
   const stop = async () => {
     if (closed) return
     child.kill('SIGTERM')
@@ -119,19 +126,28 @@ async function startOnce (dir: string, port: number, env: Record<string, string>
   throw new Error(`the server did not answer ${baseUrl}/healthz within ${SERVER_START_TIMEOUT_MS} ms:\n${output}`)
 }
 
-/** Starts `node dist/src/server.js` in production mode on a fresh database and a free port. */
+/**
+ * Starts `node dist/src/server.js` in production mode on a fresh database and a free port, delivering its
+ * emails to a test SMTP server of its own.
+ */
 export async function startServer (env: Record<string, string> = {}): Promise<RunningServer> {
   if (!existsSync(SERVER_ENTRY)) throw new Error(`${SERVER_ENTRY} is missing: run \`npm run build\` first (npm test does).`)
   const dir = await mkdtemp(join(tmpdir(), 'paws-e2e-'))
+  const mail = await startTestSmtp()
+  const cleanUp = async () => {
+    await mail.close()
+    await rm(dir, { recursive: true, force: true })
+  }
   try {
     for (let attempt = 1; ; attempt++) {
       try {
-        const server = await startOnce(dir, await freePort(), env)
+        const server = await startOnce(dir, await freePort(), { SMTP_URL: mail.url, ...env })
         return {
           ...server,
+          mail,
           stop: async () => {
             await server.stop()
-            await rm(dir, { recursive: true, force: true })
+            await cleanUp()
           }
         }
       } catch (error) {
@@ -140,7 +156,7 @@ export async function startServer (env: Record<string, string> = {}): Promise<Ru
       }
     }
   } catch (error) {
-    await rm(dir, { recursive: true, force: true })
+    await cleanUp()
     throw error
   }
 }
@@ -233,6 +249,37 @@ export class Contexts {
   }
 }
 
+export interface JourneyFixtures {
+  server: RunningServer
+  browser: Browser
+  /** New for each test. */
+  contexts: Contexts
+}
+
+/**
+ * The hooks of a file of journeys: one server (started with `env`) and one Chromium for the file, new
+ * contexts for each test; after each test no page may have logged a console error or violated the CSP,
+ * and after the file the server may have logged no error. The fields are filled in by the hooks.
+ */
+export function journeyFixtures (env: Record<string, string> = {}): JourneyFixtures {
+  const fixtures = {} as JourneyFixtures
+  beforeAll(async () => {
+    fixtures.server = await startServer(env)
+    fixtures.browser = await launchBrowser()
+  })
+  afterAll(async () => {
+    await fixtures.browser?.close()
+    const errors = fixtures.server?.errors() ?? []
+    await fixtures.server?.stop()
+    expect(errors).toEqual([])
+  })
+  beforeEach(() => { fixtures.contexts = new Contexts(fixtures.browser, fixtures.server.baseUrl) })
+  afterEach(async () => {
+    expect(await fixtures.contexts.closeAll()).toEqual([])
+  })
+  return fixtures
+}
+
 /** The browser reopened: the cookies without an expiry (session cookies) are gone, the rest survive. */
 export async function reopenedState (context: BrowserContext): Promise<NonNullable<BrowserContextOptions['storageState']>> {
   const state = await context.storageState()
@@ -263,6 +310,12 @@ export async function screenshot (page: Page, name: string, width: Width): Promi
   const path = join(SCREENS_DIR, `${name}-${width}.png`)
   await page.screenshot({ path, fullPage: true, animations: 'disabled', caret: 'hide' })
   return path
+}
+
+/** The page as it is now: a screenshot for reviewers, and no serious or critical accessibility violation. */
+export async function checkPage (page: Page, name: string, width: Width): Promise<void> {
+  await screenshot(page, name, width)
+  expect(await seriousA11yViolations(page)).toEqual([])
 }
 
 // ---------------------------------------------------------------------------------------------------------

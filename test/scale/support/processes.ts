@@ -1,7 +1,9 @@
 /**
  * Real processes for the scale tests: the built server (`node dist/src/server.js`) and nginx, each on a
  * free port, waited for by polling its health check (bounded), and stopped by its own process id only.
- * Whatever a test forgets is stopped when the test file's process exits.
+ * Whatever a test forgets is stopped when the test file's process exits. Every server gets a PUBLIC_URL
+ * (its own address) and, unless the test names one, an SMTP_URL to a test SMTP server shared by the file
+ * that accepts every email, so no delivery fails and retries behind the tests' backs.
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process'
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
@@ -9,10 +11,12 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { setTimeout as delay } from 'node:timers/promises'
 import { promisify } from 'node:util'
+import { afterAll } from 'vitest'
 import { SERVER_ENTRY } from './build.js'
 import { request } from './client.js'
 import { activation, type HeldSocket } from '../../helpers/held-socket.js'
 import { freePort } from '../../helpers/ports.js'
+import { startTestSmtp } from '../../helpers/smtp.js'
 
 const START_TIMEOUT_MS = 30_000
 const STOP_TIMEOUT_MS = 15_000
@@ -21,6 +25,10 @@ export const SECRET_KEY = 'scale-test-secret-key-shared-by-every-instance-012345
 
 const running = new Set<ChildProcess>()
 process.on('exit', () => { for (const child of running) child.kill('SIGKILL') })
+
+/** The SMTP server of every app this file starts without an SMTP_URL of its own; closed after the file's own hooks. */
+export const sharedMail = await startTestSmtp()
+afterAll(async () => { await sharedMail.close() })
 
 export interface Proc {
   readonly name: string
@@ -97,8 +105,10 @@ export interface AppProc extends Proc {
  */
 export function spawnApp (name: string, env: Record<string, string>, socket?: HeldSocket): Proc {
   const activated = activation(socket)
+  const port = socket?.port ?? env.PORT
+  const mail = { PUBLIC_URL: port === undefined ? 'http://127.0.0.1' : `http://127.0.0.1:${port}`, SMTP_URL: sharedMail.url }
   const child = spawn(process.execPath, [SERVER_ENTRY], {
-    env: { PATH: process.env.PATH ?? '', NODE_ENV: 'production', SECRET_KEY, HOST: '127.0.0.1', LOG_LEVEL: 'warn', ...env, ...activated.env },
+    env: { PATH: process.env.PATH ?? '', NODE_ENV: 'production', SECRET_KEY, HOST: '127.0.0.1', LOG_LEVEL: 'warn', ...mail, ...env, ...activated.env },
     stdio: activated.stdio
   })
   return track(name, child)
