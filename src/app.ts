@@ -11,6 +11,7 @@ import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastif
 import type { Redis } from 'ioredis'
 import { createPasswordHasher, type PasswordHasher } from './auth/passwords.js'
 import { type Clock, createSessionManager } from './auth/sessions.js'
+import { resolveSigningKeys } from './auth/signing-keys.js'
 import { createThrottle, type ThrottleStore } from './auth/throttle.js'
 import type { Config } from './config.js'
 import { connect, type Db } from './db/connect.js'
@@ -141,13 +142,14 @@ export async function buildApp (config: Config, options: AppOptions = {}): Promi
   const hasher = options.hasher ?? createPasswordHasher(config.passwords.argon2, {
     concurrency: config.passwords.hashConcurrency, queue: config.passwords.hashQueue
   })
+  const keys = await resolveSigningKeys(config, db)
   const seeded = config.seedDemoData ? await seedDemoData(db, hasher, clock()) : false
   if (config.redis !== null) redis = await connectRedis(config.redis.url, app.log)
   const store = throttleStore(config, db, redis, options.sharedDatabase ?? config.webConcurrency > 1)
-  app.log.info({ database: describeDatabase(config.database), migrationsApplied: migrated, demoDataAdded: seeded, throttleStore: store.kind }, 'database ready')
+  app.log.info({ database: describeDatabase(config.database), migrationsApplied: migrated, demoDataAdded: seeded, throttleStore: store.kind, signingKey: config.secretKey === null ? 'kept with the data' : 'SECRET_KEY' }, 'database ready')
 
   const sessions = createSessionManager(db, config.session, clock)
-  const services: Services = { config, db, clock, hasher, sessions, cookies: cookieNames(config.session.secureCookie), pets: createPetCatalog(db) }
+  const services: Services = { config, db, clock, hasher, sessions, cookies: cookieNames(config.session.secureCookie), pets: createPetCatalog(db), keys }
   const throttle = createThrottle(config.throttle, store)
   const sweepTimer = setInterval(() => {
     sessions.sweep().then(

@@ -2,7 +2,6 @@
  * Reads the environment exactly once, reports every invalid variable together, and returns a frozen,
  * typed configuration. Nothing below the entry points reads process.env.
  */
-import { randomBytes } from 'node:crypto'
 import { availableParallelism } from 'node:os'
 import { isAbsolute, resolve } from 'node:path'
 import { z } from 'zod'
@@ -28,6 +27,7 @@ const envSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { error: 'expected one of fatal, error, warn, info, debug, trace, silent' }).default('info'),
   TRUST_PROXY: z.string().optional(),
   SECRET_KEY: z.string().min(32, { error: 'expected at least 32 characters of random text (openssl rand -base64 48)' }).optional(),
+  SECRET_KEY_PREVIOUS: z.string().min(32, { error: 'expected the previous SECRET_KEY (at least 32 characters)' }).optional(),
   SEED_DEMO_DATA: booleanFlag.optional(),
   WEB_CONCURRENCY: positiveInt('a whole number of worker processes, at least 1').default(1),
   SESSION_IDLE_TIMEOUT_MINUTES: positiveInt('a whole number of minutes').default(30),
@@ -69,7 +69,13 @@ export interface Config {
   readonly logLevel: string
   /** Fastify's trustProxy: false, true, a hop count, or a list of addresses / CIDR ranges. */
   readonly trustProxy: boolean | number | string
-  readonly secretKey: string
+  /**
+   * Signs form tokens. Null outside production without SECRET_KEY: a key made once and kept with the data
+   * is used instead (src/auth/signing-keys.ts), so it survives restarts and every instance agrees.
+   */
+  readonly secretKey: string | null
+  /** The key before SECRET_KEY's last change: still accepted for reading while the change settles. */
+  readonly previousSecretKey: string | null
   readonly seedDemoData: boolean
   readonly webConcurrency: number
   readonly session: {
@@ -174,8 +180,8 @@ export function loadConfig (env: Record<string, string | undefined>, cwd = proce
     redis: e.REDIS_URL === undefined ? null : { url: e.REDIS_URL, keyPrefix: e.REDIS_KEY_PREFIX },
     logLevel: e.LOG_LEVEL,
     trustProxy,
-    // Outside production a per-process key is acceptable: anonymous form tokens simply expire on restart.
-    secretKey: e.SECRET_KEY ?? randomBytes(32).toString('base64url'),
+    secretKey: e.SECRET_KEY ?? null,
+    previousSecretKey: e.SECRET_KEY_PREVIOUS ?? null,
     seedDemoData: e.SEED_DEMO_DATA ?? !isProduction,
     webConcurrency: e.WEB_CONCURRENCY,
     session: {

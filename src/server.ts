@@ -5,7 +5,6 @@
  * on SIGHUP (a rolling restart onto the code now on disk), and gives up when workers cannot start.
  */
 import cluster, { type Worker } from 'node:cluster'
-import { randomBytes } from 'node:crypto'
 import { Server } from 'node:net'
 import type { FastifyInstance, FastifyListenOptions } from 'fastify'
 import { buildApp, describeDatabase } from './app.js'
@@ -101,8 +100,8 @@ function say (message: string): void {
 }
 
 function runPrimary (config: Config): void {
-  // Workers must share one key, or a form rendered by one worker would be refused by another.
-  const env = { SECRET_KEY: process.env.SECRET_KEY ?? randomBytes(32).toString('base64url') }
+  // Without SECRET_KEY, the workers agree on a key all the same: the one kept with the data they share.
+  const env = {}
   const maxFailedStarts = Math.max(3, 2 * config.webConcurrency)
   const listening = new Set<number>()
   const retiring = new Set<number>()

@@ -2,6 +2,7 @@
 import type { Config } from './config.js'
 import type { Db } from './db/connect.js'
 import type { PasswordHasher } from './auth/passwords.js'
+import type { SigningKeys } from './auth/signing-keys.js'
 import type { Clock, SessionManager } from './auth/sessions.js'
 import type { CookieNames } from './http/cookies.js'
 import type { PetCatalog } from './pets/catalog.js'
@@ -14,4 +15,6 @@ export interface Services {
   readonly sessions: SessionManager
   readonly cookies: CookieNames
   readonly pets: PetCatalog
+  /** Signs form tokens: SECRET_KEY, or the key kept with the data (src/auth/signing-keys.ts). */
+  readonly keys: SigningKeys
 }

@@ -101,4 +101,15 @@ describe('loadConfig', () => {
     // Two workers are fine when the socket was meant for another process.
     expect(own({ LISTEN_FDS: '1', LISTEN_PID: '4241', WEB_CONCURRENCY: '2' })).toEqual([])
   })
+
+  it('without SECRET_KEY outside production there is no configured key: the one kept with the data is used', () => {
+    expect(loadConfig({}).secretKey).toBeNull()
+    expect(loadConfig({ SECRET_KEY: 'k'.repeat(40) }).secretKey).toBe('k'.repeat(40))
+  })
+
+  it('SECRET_KEY_PREVIOUS is read for a rotation, and must be a real key', () => {
+    expect(loadConfig({}).previousSecretKey).toBeNull()
+    expect(loadConfig({ SECRET_KEY: 'n'.repeat(40), SECRET_KEY_PREVIOUS: 'o'.repeat(40) }).previousSecretKey).toBe('o'.repeat(40))
+    expect(problems({ SECRET_KEY_PREVIOUS: 'short' })).toEqual([expect.stringMatching(/^SECRET_KEY_PREVIOUS="short": expected the previous SECRET_KEY/)])
+  })
 })
