@@ -20,6 +20,7 @@ import { seedDemoData } from './db/seed.js'
 import { cookieNames } from './http/cookies.js'
 import { csrfPlugin } from './http/csrf.js'
 import { registerErrorPages } from './http/errors.js'
+import { measureRequests } from './http/metrics.js'
 import { requestLogger } from './http/request-logger.js'
 import { registerSecurityHeaders } from './http/security-headers.js'
 import { sessionPlugin } from './http/session.js'
@@ -29,6 +30,8 @@ import { pageRoutes } from './routes/pages.js'
 import { petRoutes } from './routes/pets.js'
 import { PUBLIC_DIR } from './paths.js'
 import { createPetCatalog } from './pets/catalog.js'
+import { NO_METRICS } from './metrics/metrics.js'
+import type { PrometheusMetrics } from './metrics/prometheus.js'
 import type { Services } from './services.js'
 
 export const BODY_LIMIT_BYTES = 64 * 1024
@@ -41,6 +44,11 @@ export interface AppOptions {
   sharedDatabase?: boolean
   /** A password hasher to use instead of one built from the configuration (tests use cheaper parameters). */
   hasher?: PasswordHasher
+  /**
+   * Counts requests, logins, hashes and sessions into these (src/server.ts makes them when METRICS_PORT is
+   * set, and serves them on its own port). Absent, nothing is measured and no hook is added.
+   */
+  metrics?: PrometheusMetrics
 }
 
 export const LOG_REDACT_PATHS = [
@@ -139,17 +147,21 @@ export async function buildApp (config: Config, options: AppOptions = {}): Promi
   app.addHook('onRequest', (_request, _reply, done) => { changes.refresh(); done() })
 
   const migrated = await migrateToLatest(db)
+  const metrics = options.metrics ?? NO_METRICS
   const hasher = options.hasher ?? createPasswordHasher(config.passwords.argon2, {
-    concurrency: config.passwords.hashConcurrency, queue: config.passwords.hashQueue
+    concurrency: config.passwords.hashConcurrency,
+    queue: config.passwords.hashQueue,
+    observer: { hashed: metrics.passwordHashed, refused: metrics.passwordHashRefused }
   })
+  metrics.watchPasswordQueue(() => hasher.waiting?.() ?? 0)
   const keys = await resolveSigningKeys(config, db)
   const seeded = config.seedDemoData ? await seedDemoData(db, hasher, clock()) : false
   if (config.redis !== null) redis = await connectRedis(config.redis.url, app.log)
   const store = throttleStore(config, db, redis, options.sharedDatabase ?? config.webConcurrency > 1)
   app.log.info({ database: describeDatabase(config.database), migrationsApplied: migrated, demoDataAdded: seeded, throttleStore: store.kind, signingKey: config.secretKey === null ? 'kept with the data' : 'SECRET_KEY' }, 'database ready')
 
-  const sessions = createSessionManager(db, config.session, clock)
-  const services: Services = { config, db, clock, hasher, sessions, cookies: cookieNames(config.session.secureCookie), pets: createPetCatalog(db), keys }
+  const sessions = createSessionManager(db, config.session, clock, metrics)
+  const services: Services = { config, db, clock, hasher, sessions, cookies: cookieNames(config.session.secureCookie), pets: createPetCatalog(db), keys, metrics }
   const throttle = createThrottle(config.throttle, store)
   const sweepTimer = setInterval(() => {
     sessions.sweep().then(
@@ -159,6 +171,7 @@ export async function buildApp (config: Config, options: AppOptions = {}): Promi
   }, config.session.sweepIntervalMs)
   sweepTimer.unref()
 
+  if (options.metrics !== undefined) measureRequests(app, options.metrics)
   app.removeAllContentTypeParsers()
   await app.register(formbody, { bodyLimit: BODY_LIMIT_BYTES })
   await app.register(cookie)

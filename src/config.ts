@@ -12,6 +12,11 @@ const DAY_MS = 24 * 60 * MINUTE_MS
 const positiveInt = (what: string) =>
   z.coerce.number({ error: `expected ${what}` }).int({ error: `expected ${what}` }).positive({ error: `expected ${what}` })
 
+const portNumber = (min: number) => {
+  const error = `expected a port number (${min} to 65535)`
+  return z.coerce.number({ error }).int({ error }).min(min, { error }).max(65535, { error })
+}
+
 const booleanFlag = z
   .enum(['true', 'false', '1', '0', 'yes', 'no', ''], { error: 'expected true or false' })
   .transform((v) => v === 'true' || v === '1' || v === 'yes')
@@ -19,7 +24,7 @@ const booleanFlag = z
 const envSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test'], { error: 'expected development, production or test' }).default('development'),
   HOST: z.string().min(1, { error: 'expected a host name or address' }).default('127.0.0.1'),
-  PORT: z.coerce.number({ error: 'expected a port number (0 to 65535)' }).int().min(0).max(65535, { error: 'expected a port number (0 to 65535)' }).default(3000),
+  PORT: portNumber(0).default(3000),
   DATABASE_URL: z.string().min(1, { error: 'expected a file path, a sqlite: or file: URL, or a postgres:// URL' }).default('data/paws.db'),
   DATABASE_POOL_SIZE: positiveInt('a whole number of connections, at least 1').default(10),
   REDIS_URL: z.string().regex(/^rediss?:\/\//, { error: 'expected a redis:// or rediss:// URL' }).optional(),
@@ -41,7 +46,9 @@ const envSchema = z.object({
   PASSWORD_HASH_QUEUE: z.coerce.number({ error: 'expected a whole number, 0 or more' }).int().min(0, { error: 'expected a whole number, 0 or more' }).default(64),
   // Set by systemd's socket activation (docs/deploy/paws@.socket), never by hand: sd_listen_fds(3).
   LISTEN_FDS: z.coerce.number({ error: 'expected a number of sockets' }).int({ error: 'expected a number of sockets' }).min(0, { error: 'expected a number of sockets' }).optional(),
-  LISTEN_PID: positiveInt('a process id').optional()
+  LISTEN_PID: positiveInt('a process id').optional(),
+  METRICS_PORT: portNumber(1).optional(),
+  METRICS_HOST: z.string().min(1, { error: 'expected a host name or address' }).default('127.0.0.1')
 })
 
 export type DatabaseConfig =
@@ -78,6 +85,8 @@ export interface Config {
   readonly previousSecretKey: string | null
   readonly seedDemoData: boolean
   readonly webConcurrency: number
+  /** The Prometheus listener (a second port, never the public one), or null when off. */
+  readonly metrics: { readonly host: string, readonly port: number } | null
   readonly session: {
     readonly idleTimeoutMs: number
     readonly absoluteTimeoutMs: number
@@ -163,6 +172,7 @@ export function loadConfig (env: Record<string, string | undefined>, cwd = proce
   if (e.WEB_CONCURRENCY > 1 && typeof database !== 'string' && database.kind === 'sqlite' && database.file === ':memory:') {
     problems.push('WEB_CONCURRENCY: workers cannot share an in-memory database (DATABASE_URL=:memory:); use a file or PostgreSQL, or one worker')
   }
+  if (e.METRICS_PORT !== undefined && e.METRICS_PORT === e.PORT) problems.push('METRICS_PORT: must not be PORT (the metrics are never served on the public port)')
   const listenFd = parseListenFds(e.LISTEN_FDS, e.LISTEN_PID, ownPid)
   if (typeof listenFd === 'string') problems.push(`LISTEN_FDS=${JSON.stringify(String(e.LISTEN_FDS))}: ${listenFd}`)
   // A cluster's primary closes a shared socket when its last worker stops listening, and could not listen
@@ -184,6 +194,7 @@ export function loadConfig (env: Record<string, string | undefined>, cwd = proce
     previousSecretKey: e.SECRET_KEY_PREVIOUS ?? null,
     seedDemoData: e.SEED_DEMO_DATA ?? !isProduction,
     webConcurrency: e.WEB_CONCURRENCY,
+    metrics: e.METRICS_PORT === undefined ? null : { host: e.METRICS_HOST, port: e.METRICS_PORT },
     session: {
       idleTimeoutMs: e.SESSION_IDLE_TIMEOUT_MINUTES * MINUTE_MS,
       absoluteTimeoutMs: e.SESSION_ABSOLUTE_TIMEOUT_HOURS * 60 * MINUTE_MS,

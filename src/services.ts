@@ -5,6 +5,7 @@ import type { PasswordHasher } from './auth/passwords.js'
 import type { SigningKeys } from './auth/signing-keys.js'
 import type { Clock, SessionManager } from './auth/sessions.js'
 import type { CookieNames } from './http/cookies.js'
+import type { Metrics } from './metrics/metrics.js'
 import type { PetCatalog } from './pets/catalog.js'
 
 export interface Services {
@@ -17,4 +18,6 @@ export interface Services {
   readonly pets: PetCatalog
   /** Signs form tokens: SECRET_KEY, or the key kept with the data (src/auth/signing-keys.ts). */
   readonly keys: SigningKeys
+  /** NO_METRICS unless METRICS_PORT is set. */
+  readonly metrics: Metrics
 }

@@ -62,6 +62,7 @@ export async function accountRoutes (app: FastifyInstance, { services }: { servi
     const form = parseForm(endSessionSchema, request.body)
     if (form.ok && form.data.sessionId !== request.session!.id &&
         await deleteUserSession(db.kysely, user.id, form.data.sessionId)) {
+      services.metrics.sessionsEnded(1)
       await recordEvent(db.kysely, user.id, 'session_ended', { ...requestInfo(request), now: clock() })
       setFlash(reply, services, 'session-ended')
     }
@@ -71,6 +72,7 @@ export async function accountRoutes (app: FastifyInstance, { services }: { servi
   app.post('/account/sessions/end-others', async (request, reply) => {
     const user = request.user!
     const ended = await deleteUserSessions(db.kysely, user.id, request.session!.id)
+    services.metrics.sessionsEnded(ended)
     if (ended > 0) await recordEvent(db.kysely, user.id, 'other_sessions_ended', { ...requestInfo(request), now: clock() })
     setFlash(reply, services, 'other-sessions-ended')
     return await reply.redirect('/account', 303)
@@ -85,7 +87,7 @@ export async function accountRoutes (app: FastifyInstance, { services }: { servi
       return await showAccount(request, reply, { currentPassword: 'That is not your current password.' }, 400)
     }
     await updatePasswordHash(db.kysely, user.id, await hasher.hash(form.data.newPassword))
-    await deleteUserSessions(db.kysely, user.id)
+    services.metrics.sessionsEnded(await deleteUserSessions(db.kysely, user.id))
     const issued = await sessions.create({ userId: user.id, remember: request.session!.remember === 1, ...requestInfo(request) })
     setSessionCookie(reply, services, issued)
     await recordEvent(db.kysely, user.id, 'password_changed', { ...requestInfo(request), now: clock() })

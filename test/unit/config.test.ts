@@ -112,4 +112,16 @@ describe('loadConfig', () => {
     expect(loadConfig({ SECRET_KEY: 'n'.repeat(40), SECRET_KEY_PREVIOUS: 'o'.repeat(40) }).previousSecretKey).toBe('o'.repeat(40))
     expect(problems({ SECRET_KEY_PREVIOUS: 'short' })).toEqual([expect.stringMatching(/^SECRET_KEY_PREVIOUS="short": expected the previous SECRET_KEY/)])
   })
+
+  it('metrics are off without METRICS_PORT; with it they listen on 127.0.0.1 unless METRICS_HOST says otherwise', () => {
+    expect(loadConfig({}).metrics).toBeNull()
+    expect(loadConfig({ METRICS_PORT: '9464' }).metrics).toEqual({ host: '127.0.0.1', port: 9464 })
+    expect(loadConfig({ METRICS_PORT: '9464', METRICS_HOST: '10.0.0.5' }).metrics).toEqual({ host: '10.0.0.5', port: 9464 })
+  })
+
+  it('METRICS_PORT must be a port, and never the public one', () => {
+    expect(problems({ METRICS_PORT: 'x' })).toEqual(['METRICS_PORT="x": expected a port number (1 to 65535)'])
+    expect(problems({ METRICS_PORT: '3000' })).toEqual([expect.stringMatching(/^METRICS_PORT: must not be PORT/)])
+    expect(problems({ PORT: '8080', METRICS_PORT: '8080' })).toEqual([expect.stringMatching(/^METRICS_PORT: must not be PORT/)])
+  })
 })
