@@ -5,7 +5,9 @@
  *
  * Gauges whose value is read rather than counted (the password queue, later the mail outbox) are set by a
  * `collect` function that prom-client calls at each scrape: add a `watch…(read)` method to Metrics (a
- * no-op in NO_METRICS), and a Gauge here whose collect calls the reader.
+ * no-op in NO_METRICS), and a Gauge here whose collect calls the reader. A figure read from the shared
+ * database is the same in every cluster worker: give its Gauge `aggregator: 'max'`, or the primary's sum
+ * counts it once per worker.
  */
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client'
 import { LOGIN_OUTCOMES, type Metrics } from './metrics.js'
