@@ -16,6 +16,7 @@
  *   --server-env K=V     extra environment for the server (repeatable), e.g. PASSWORD_HASH_CONCURRENCY=2
  *   --node-flags=FLAGS   extra flags for the server's node, e.g. --node-flags=--trace-gc (its output lands in the kept log)
  *   --profile            run the server under node --cpu-prof; summarise the profile at the end
+ *   --metrics            run the server with METRICS_PORT set (Prometheus metrics on), and scrape it at the end
  *   --out FILE           where to write the JSON (default bench/results/latest.json)
  *   --quiet-limit C      a run during which other processes used more than C cores is run again (default 0.1)
  *   --keep               keep the temporary directory (database, logs)
@@ -59,6 +60,7 @@ const { values: opts } = parseArgs({
     'server-env': { type: 'string', multiple: true, default: [] },
     'node-flags': { type: 'string', default: '' },
     profile: { type: 'boolean', default: false },
+    metrics: { type: 'boolean', default: false },
     out: { type: 'string', default: join(ROOT, 'bench', 'results', 'latest.json') },
     'quiet-limit': { type: 'string', default: '0.1' },
     keep: { type: 'boolean', default: false }
@@ -290,6 +292,8 @@ async function main (): Promise<void> {
   try {
     const port = await freePort()
     mailSink = await startSmtpSink()
+    const metricsPort = opts.metrics ? await freePort() : null
+    if (metricsPort !== null) serverEnv.METRICS_PORT = String(metricsPort)
     say(`server: node ${[...serverFlags, relative(ROOT, SERVER_ENTRY)].join(' ')} (the flags of package.json "start"${opts['node-flags'] === '' ? '' : ' and --node-flags'})`)
     say(`database: ${opts.pg ? `PostgreSQL (${database!.name})` : `SQLite (${relative(ROOT, databaseUrl)})`}; starting the server on port ${port}`)
     const server = await startProcess({
@@ -310,6 +314,7 @@ async function main (): Promise<void> {
       if (m !== null) memoryTimeline.push({ after, rssMiB: round(m.rssMiB, 1), hwmMiB: round(m.hwmMiB, 1) })
     }
     results.serverMemory = memoryTimeline
+    if (metricsPort !== null) say(`metrics on: http://127.0.0.1:${metricsPort}/metrics`)
     noteMemory('start')
 
     const staff = await staffSession(origin)
@@ -521,6 +526,11 @@ async function main (): Promise<void> {
       targets.push({ figure: `${count.toLocaleString('en')} sessions / ${KNOWN_SESSIONS.toLocaleString('en')} sessions`, value: round(ratio, 3), target: '>= 0.90', ok: ratio >= 0.9 })
     }
 
+    if (metricsPort !== null) {
+      const scrape = await fetch(`http://127.0.0.1:${metricsPort}/metrics`)
+      const samples = (await scrape.text()).split('\n').filter((line) => line !== '' && !line.startsWith('#')).length
+      say(`metrics scraped after the phases: HTTP ${scrape.status}, ${samples} samples`)
+    }
     await benchDb.close()
     benchDb = null
     const code = await server.stop()
@@ -551,7 +561,7 @@ async function main (): Promise<void> {
     durationS: round((finished.getTime() - started.getTime()) / 1000, 0),
     machine: { ...host, loadAverageAtEnd: loadavg().map((x) => round(x, 2)) },
     database: opts.pg ? 'postgres' : 'sqlite',
-    settings: { runs: RUNS, durationS: DURATION_S, loginDurationS: LOGIN_DURATION_S, pageConnections: PAGE_CONNECTIONS, loginClients: STORM_CLIENTS, loadGenerator: 'wrk (1 thread)', serverEnv: serverEnvExtra, serverCommand: `node ${[...startScriptFlags(ROOT), ...opts['node-flags'].split(' ').filter(Boolean)].join(' ')} dist/src/server.js`, profile: opts.profile },
+    settings: { runs: RUNS, durationS: DURATION_S, loginDurationS: LOGIN_DURATION_S, pageConnections: PAGE_CONNECTIONS, loginClients: STORM_CLIENTS, loadGenerator: 'wrk (1 thread)', serverEnv: serverEnvExtra, metrics: opts.metrics, serverCommand: `node ${[...startScriptFlags(ROOT), ...opts['node-flags'].split(' ').filter(Boolean)].join(' ')} dist/src/server.js`, profile: opts.profile },
     targets,
     ...results
   }

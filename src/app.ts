@@ -11,12 +11,15 @@ import Fastify, { type FastifyInstance, type FastifyRequest, type FastifyServerO
 import type { Redis } from 'ioredis'
 import { createPasswordHasher, type PasswordHasher } from './auth/passwords.js'
 import { type Clock, createSessionManager } from './auth/sessions.js'
+import { resolveSigningKeys } from './auth/signing-keys.js'
 import { createThrottle, type ThrottleStore } from './auth/throttle.js'
 import { redactTokenPaths } from './http/token-paths.js'
 import { createOutbox, type Outbox } from './mail/outbox.js'
 import { createSecretBox } from './auth/secret-box.js'
+import { resealTwoFactorSecrets } from './auth/two-factor.js'
 import { deleteExpiredPendingLogins } from './db/queries/two-factor.js'
 import { createMailTransport } from './mail/transport.js'
+import { outboxCounts } from './db/queries/outbox.js'
 import type { Config } from './config.js'
 import { connect, type Db } from './db/connect.js'
 import { migrateToLatest } from './db/migrate.js'
@@ -24,6 +27,7 @@ import { seedDemoData } from './db/seed.js'
 import { cookieNames } from './http/cookies.js'
 import { csrfPlugin } from './http/csrf.js'
 import { registerErrorPages } from './http/errors.js'
+import { measureRequests } from './http/metrics.js'
 import { requestLogger } from './http/request-logger.js'
 import { registerSecurityHeaders } from './http/security-headers.js'
 import { sessionPlugin } from './http/session.js'
@@ -36,6 +40,8 @@ import { verificationRoutes } from './routes/verification.js'
 import { twoFactorRoutes } from './routes/two-factor.js'
 import { PUBLIC_DIR } from './paths.js'
 import { createPetCatalog } from './pets/catalog.js'
+import { NO_METRICS } from './metrics/metrics.js'
+import type { PrometheusMetrics } from './metrics/prometheus.js'
 import type { Services } from './services.js'
 import { deleteExpiredTokens } from './db/queries/one-time-tokens.js'
 
@@ -56,6 +62,11 @@ export interface AppOptions {
   sharedDatabase?: boolean
   /** A password hasher to use instead of one built from the configuration (tests use cheaper parameters). */
   hasher?: PasswordHasher
+  /**
+   * Counts requests, logins, hashes and sessions into these (src/server.ts makes them when METRICS_PORT is
+   * set, and serves them on its own port). Absent, nothing is measured and no hook is added.
+   */
+  metrics?: PrometheusMetrics
 }
 
 export const LOG_REDACT_PATHS = [
@@ -165,19 +176,28 @@ export async function buildApp (config: Config, options: AppOptions = {}): Promi
   app.addHook('onRequest', (_request, _reply, done) => { changes.refresh(); done() })
 
   const migrated = await migrateToLatest(db)
+  const metrics = options.metrics ?? NO_METRICS
   const hasher = options.hasher ?? createPasswordHasher(config.passwords.argon2, {
-    concurrency: config.passwords.hashConcurrency, queue: config.passwords.hashQueue
+    concurrency: config.passwords.hashConcurrency,
+    queue: config.passwords.hashQueue,
+    observer: { hashed: metrics.passwordHashed, refused: metrics.passwordHashRefused }
   })
+  metrics.watchPasswordQueue(() => hasher.waiting?.() ?? 0)
+  const keys = await resolveSigningKeys(config, db)
   const seeded = config.seedDemoData ? await seedDemoData(db, hasher, clock()) : false
   if (config.redis !== null) redis = await connectRedis(config.redis.url, app.log)
   const store = throttleStore(config, db, redis, options.sharedDatabase ?? config.webConcurrency > 1)
-  app.log.info({ database: describeDatabase(config.database), migrationsApplied: migrated, demoDataAdded: seeded, throttleStore: store.kind }, 'database ready')
+  app.log.info({ database: describeDatabase(config.database), migrationsApplied: migrated, demoDataAdded: seeded, throttleStore: store.kind, signingKey: config.secretKey === null ? 'kept with the data' : 'SECRET_KEY' }, 'database ready')
 
-  const sessions = createSessionManager(db, config.session, clock)
+  const sessions = createSessionManager(db, config.session, clock, metrics)
   const throttle = createThrottle(config.throttle, store, config.recovery)
   const transport = createMailTransport(config.mail, app.log)
   const outbox = createOutbox({ db, clock, transport, log: app.log, timeoutMs: config.mail.timeoutMs })
   app.decorate('outbox', outbox)
+  metrics.watchOutbox(async () => {
+    const counts = await outboxCounts(db.kysely)
+    return { ...counts, oldestWaitingSeconds: counts.oldestWaitingAt === null ? 0 : Math.max(0, (clock() - counts.oldestWaitingAt) / 1000) }
+  })
   app.log.info({ mail: transport.description, publicUrl: config.publicUrl }, 'mail ready')
   const services: Services = {
     config,
@@ -189,9 +209,15 @@ export async function buildApp (config: Config, options: AppOptions = {}): Promi
     outbox,
     cookies: cookieNames(config.session.secureCookie),
     pets: createPetCatalog(db),
-    twoFactorSecrets: createSecretBox([config.secretKey], 'two-factor secrets')
+    keys,
+    metrics,
+    twoFactorSecrets: createSecretBox([keys.current, ...keys.previous], 'two-factor secrets')
   }
   app.decorate('services', services)
+  if (keys.previous.length > 0) {
+    const resealed = await resealTwoFactorSecrets(services)
+    if (resealed > 0) app.log.info({ accounts: resealed }, 'two-factor secrets sealed again with the current key')
+  }
   const sweepTimer = setInterval(() => {
     Promise.all([sessions.sweep(), deleteExpiredTokens(db.kysely, clock()), deleteExpiredPendingLogins(db.kysely, clock())]).then(
       ([n, links, pending]) => { if (n + links + pending > 0) app.log.info({ deleted: n, expiredLinks: links, expiredPendingLogins: pending }, 'expired sessions and links swept') },
@@ -200,6 +226,7 @@ export async function buildApp (config: Config, options: AppOptions = {}): Promi
   }, config.session.sweepIntervalMs)
   sweepTimer.unref()
 
+  if (options.metrics !== undefined) measureRequests(app, options.metrics)
   app.removeAllContentTypeParsers()
   await app.register(formbody, { bodyLimit: BODY_LIMIT_BYTES })
   await app.register(cookie)

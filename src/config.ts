@@ -2,7 +2,6 @@
  * Reads the environment exactly once, reports every invalid variable together, and returns a frozen,
  * typed configuration. Nothing below the entry points reads process.env.
  */
-import { randomBytes } from 'node:crypto'
 import { isIP } from 'node:net'
 import { availableParallelism } from 'node:os'
 import { isAbsolute, resolve } from 'node:path'
@@ -14,6 +13,11 @@ const DAY_MS = 24 * 60 * MINUTE_MS
 const positiveInt = (what: string) =>
   z.coerce.number({ error: `expected ${what}` }).int({ error: `expected ${what}` }).positive({ error: `expected ${what}` })
 
+const portNumber = (min: number) => {
+  const error = `expected a port number (${min} to 65535)`
+  return z.coerce.number({ error }).int({ error }).min(min, { error }).max(65535, { error })
+}
+
 const booleanFlag = z
   .enum(['true', 'false', '1', '0', 'yes', 'no', ''], { error: 'expected true or false' })
   .transform((v) => v === 'true' || v === '1' || v === 'yes')
@@ -21,7 +25,7 @@ const booleanFlag = z
 const envSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test'], { error: 'expected development, production or test' }).default('development'),
   HOST: z.string().min(1, { error: 'expected a host name or address' }).default('127.0.0.1'),
-  PORT: z.coerce.number({ error: 'expected a port number (0 to 65535)' }).int().min(0).max(65535, { error: 'expected a port number (0 to 65535)' }).default(3000),
+  PORT: portNumber(0).default(3000),
   DATABASE_URL: z.string().min(1, { error: 'expected a file path, a sqlite: or file: URL, or a postgres:// URL' }).default('data/paws.db'),
   DATABASE_POOL_SIZE: positiveInt('a whole number of connections, at least 1').default(10),
   REDIS_URL: z.string().regex(/^rediss?:\/\//, { error: 'expected a redis:// or rediss:// URL' }).optional(),
@@ -29,6 +33,7 @@ const envSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { error: 'expected one of fatal, error, warn, info, debug, trace, silent' }).default('info'),
   TRUST_PROXY: z.string().optional(),
   SECRET_KEY: z.string().min(32, { error: 'expected at least 32 characters of random text (openssl rand -base64 48)' }).optional(),
+  SECRET_KEY_PREVIOUS: z.string().min(32, { error: 'expected the previous SECRET_KEY (at least 32 characters)' }).optional(),
   SEED_DEMO_DATA: booleanFlag.optional(),
   WEB_CONCURRENCY: positiveInt('a whole number of worker processes, at least 1').default(1),
   SESSION_IDLE_TIMEOUT_MINUTES: positiveInt('a whole number of minutes').default(30),
@@ -52,7 +57,9 @@ const envSchema = z.object({
   PASSWORD_HASH_QUEUE: z.coerce.number({ error: 'expected a whole number, 0 or more' }).int().min(0, { error: 'expected a whole number, 0 or more' }).default(64),
   // Set by systemd's socket activation (docs/deploy/paws@.socket), never by hand: sd_listen_fds(3).
   LISTEN_FDS: z.coerce.number({ error: 'expected a number of sockets' }).int({ error: 'expected a number of sockets' }).min(0, { error: 'expected a number of sockets' }).optional(),
-  LISTEN_PID: positiveInt('a process id').optional()
+  LISTEN_PID: positiveInt('a process id').optional(),
+  METRICS_PORT: portNumber(1).optional(),
+  METRICS_HOST: z.string().min(1, { error: 'expected a host name or address' }).default('127.0.0.1')
 })
 
 export type DatabaseConfig =
@@ -80,9 +87,17 @@ export interface Config {
   readonly logLevel: string
   /** Fastify's trustProxy: false, true, a hop count, or a list of addresses / CIDR ranges. */
   readonly trustProxy: boolean | number | string
-  readonly secretKey: string
+  /**
+   * Signs form tokens. Null outside production without SECRET_KEY: a key made once and kept with the data
+   * is used instead (src/auth/signing-keys.ts), so it survives restarts and every instance agrees.
+   */
+  readonly secretKey: string | null
+  /** The key before SECRET_KEY's last change: still accepted for reading while the change settles. */
+  readonly previousSecretKey: string | null
   readonly seedDemoData: boolean
   readonly webConcurrency: number
+  /** The Prometheus listener (a second port, never the public one), or null when off. */
+  readonly metrics: { readonly host: string, readonly port: number } | null
   readonly session: {
     readonly idleTimeoutMs: number
     readonly absoluteTimeoutMs: number
@@ -223,6 +238,7 @@ export function loadConfig (env: Record<string, string | undefined>, cwd = proce
   if (typeof publicUrl !== 'string') problems.push(`PUBLIC_URL=${JSON.stringify(e.PUBLIC_URL ?? '')}: ${publicUrl.problem}`)
   if (isProduction && e.PUBLIC_URL === undefined) problems.push('PUBLIC_URL: required when NODE_ENV=production (the origin visitors use, such as https://paws.example.org: links in emails start with it)')
   if (isProduction && e.SMTP_URL === undefined) problems.push('SMTP_URL: required when NODE_ENV=production (smtp://user:pass@host:587 or smtps://user:pass@host:465)')
+  if (e.METRICS_PORT !== undefined && e.METRICS_PORT === e.PORT) problems.push('METRICS_PORT: must not be PORT (the metrics are never served on the public port)')
   const listenFd = parseListenFds(e.LISTEN_FDS, e.LISTEN_PID, ownPid)
   if (typeof listenFd === 'string') problems.push(`LISTEN_FDS=${JSON.stringify(String(e.LISTEN_FDS))}: ${listenFd}`)
   // A cluster's primary closes a shared socket when its last worker stops listening, and could not listen
@@ -242,10 +258,11 @@ export function loadConfig (env: Record<string, string | undefined>, cwd = proce
     redis: e.REDIS_URL === undefined ? null : { url: e.REDIS_URL, keyPrefix: e.REDIS_KEY_PREFIX },
     logLevel: e.LOG_LEVEL,
     trustProxy,
-    // Outside production a per-process key is acceptable: anonymous form tokens simply expire on restart.
-    secretKey: e.SECRET_KEY ?? randomBytes(32).toString('base64url'),
+    secretKey: e.SECRET_KEY ?? null,
+    previousSecretKey: e.SECRET_KEY_PREVIOUS ?? null,
     seedDemoData: e.SEED_DEMO_DATA ?? !isProduction,
     webConcurrency: e.WEB_CONCURRENCY,
+    metrics: e.METRICS_PORT === undefined ? null : { host: e.METRICS_HOST, port: e.METRICS_PORT },
     session: {
       idleTimeoutMs: e.SESSION_IDLE_TIMEOUT_MINUTES * MINUTE_MS,
       absoluteTimeoutMs: e.SESSION_ABSOLUTE_TIMEOUT_HOURS * 60 * MINUTE_MS,

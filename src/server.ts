@@ -3,13 +3,17 @@
  * SIGINT (stop accepting, finish requests in flight, close the database). With WEB_CONCURRENCY > 1 the
  * primary forks that many workers sharing the port, replaces a worker that dies, replaces them one by one
  * on SIGHUP (a rolling restart onto the code now on disk), and gives up when workers cannot start.
+ * With METRICS_PORT set, /metrics is served on a port of its own: by the process itself, or in a cluster by
+ * the primary, as the sum of its workers' figures.
  */
 import cluster, { type Worker } from 'node:cluster'
-import { randomBytes } from 'node:crypto'
+import type { Server as HttpServer } from 'node:http'
 import { Server } from 'node:net'
 import type { FastifyInstance, FastifyListenOptions } from 'fastify'
 import { buildApp, describeDatabase } from './app.js'
 import { type Config, ConfigError, loadConfig } from './config.js'
+import { describeAddress, listenForScrapes, type Scrape } from './metrics/listener.js'
+import type { PrometheusMetrics } from './metrics/prometheus.js'
 
 const SHUTDOWN_TIMEOUT_MS = 10_000
 /** Between refusing new connections and closing the rest: see stopAccepting(). */
@@ -70,8 +74,32 @@ function listenOptions (config: Config): FastifyListenOptions {
   return options
 }
 
+/** The metrics of this process; prom-client is loaded only when METRICS_PORT is set. */
+async function processMetrics (config: Config): Promise<PrometheusMetrics | undefined> {
+  if (config.metrics === null) return undefined
+  const { createPrometheusMetrics } = await import('./metrics/prometheus.js')
+  const metrics = createPrometheusMetrics()
+  if (cluster.isWorker) {
+    // The primary asks each worker for its registry over the cluster's channel and serves the sum.
+    const { AggregatorRegistry } = await import('prom-client')
+    AggregatorRegistry.setRegistries([metrics.registry])
+    // eslint-disable-next-line no-new -- constructing it is what makes this worker answer the primary
+    new AggregatorRegistry()
+  }
+  return metrics
+}
+
+async function serveMetrics (config: Config, scrape: Scrape, log: (message: string) => void): Promise<HttpServer | null> {
+  if (config.metrics === null) return null
+  const server = await listenForScrapes(config.metrics, scrape, (error) => { log(`metrics scrape failed: ${String(error)}`) })
+  log(`metrics at ${describeAddress(server)}`)
+  return server
+}
+
 async function runWorker (config: Config): Promise<void> {
-  const app = await buildApp(config)
+  const metrics = await processMetrics(config)
+  const app = await buildApp(config, { metrics })
+  let metricsServer: HttpServer | null = null
   let closing = false
   const shutdown = (signal: string) => {
     if (closing) return
@@ -84,6 +112,7 @@ async function runWorker (config: Config): Promise<void> {
     timer.unref()
     stopAccepting(app)
     setTimeout(() => {
+      metricsServer?.close()
       app.close().then(leaveCluster).then(() => { process.exit(0) }, (error: unknown) => {
         app.log.error({ err: error }, 'error while closing')
         process.exit(1)
@@ -92,6 +121,10 @@ async function runWorker (config: Config): Promise<void> {
   }
   process.on('SIGTERM', () => shutdown('SIGTERM'))
   process.on('SIGINT', () => shutdown('SIGINT'))
+  // A worker's figures are served by the primary, summed with the others'.
+  if (metrics !== undefined && !cluster.isWorker) {
+    metricsServer = await serveMetrics(config, { contentType: metrics.registry.contentType, read: async () => await metrics.registry.metrics() }, (message) => { app.log.info(message) })
+  }
   const address = await app.listen(listenOptions(config))
   app.log.info({ address, database: describeDatabase(config.database), env: config.env, pid: process.pid }, `Paws Rescue Center listening on ${address}`)
 }
@@ -100,9 +133,15 @@ function say (message: string): void {
   process.stderr.write(`[primary ${process.pid}] ${message}\n`)
 }
 
-function runPrimary (config: Config): void {
-  // Workers must share one key, or a form rendered by one worker would be refused by another.
-  const env = { SECRET_KEY: process.env.SECRET_KEY ?? randomBytes(32).toString('base64url') }
+async function runPrimary (config: Config): Promise<void> {
+  // Without SECRET_KEY, the workers agree on a key all the same: the one kept with the data they share.
+  const env = {}
+  let metricsServer: HttpServer | null = null
+  if (config.metrics !== null) {
+    const { AggregatorRegistry } = await import('prom-client')
+    const sum = new AggregatorRegistry()
+    metricsServer = await serveMetrics(config, { contentType: sum.contentType, read: async () => await sum.clusterMetrics() }, say)
+  }
   const maxFailedStarts = Math.max(3, 2 * config.webConcurrency)
   const listening = new Set<number>()
   const retiring = new Set<number>()
@@ -123,6 +162,7 @@ function runPrimary (config: Config): void {
     if (stopping) return
     stopping = true
     process.exitCode = exitCode
+    metricsServer?.close()
     say(`${signal}: stopping ${Object.keys(cluster.workers ?? {}).length} worker(s)`)
     for (const worker of Object.values(cluster.workers ?? {})) worker?.process.kill(signal)
     // Workers finish their requests within their own timeout; one that hangs past it is ended.
@@ -183,11 +223,12 @@ function runPrimary (config: Config): void {
 }
 
 const config = readConfig()
+const cannotStart = (error: unknown) => {
+  process.stderr.write(`Could not start: ${error instanceof Error ? error.stack ?? error.message : String(error)}\n`)
+  process.exit(1)
+}
 if (config.webConcurrency > 1 && cluster.isPrimary) {
-  runPrimary(config)
+  runPrimary(config).catch(cannotStart)
 } else {
-  runWorker(config).catch((error: unknown) => {
-    process.stderr.write(`Could not start: ${error instanceof Error ? error.stack ?? error.message : String(error)}\n`)
-    process.exit(1)
-  })
+  runWorker(config).catch(cannotStart)
 }

@@ -2,11 +2,13 @@
 import type { Config } from './config.js'
 import type { Db } from './db/connect.js'
 import type { PasswordHasher } from './auth/passwords.js'
+import type { SigningKeys } from './auth/signing-keys.js'
 import type { Clock, SessionManager } from './auth/sessions.js'
 import type { Throttle } from './auth/throttle.js'
 import type { SecretBox } from './auth/secret-box.js'
 import type { Outbox } from './mail/outbox.js'
 import type { CookieNames } from './http/cookies.js'
+import type { Metrics } from './metrics/metrics.js'
 import type { PetCatalog } from './pets/catalog.js'
 
 export interface Services {
@@ -17,6 +19,10 @@ export interface Services {
   readonly sessions: SessionManager
   readonly cookies: CookieNames
   readonly pets: PetCatalog
+  /** Signs form tokens: SECRET_KEY, or the key kept with the data (src/auth/signing-keys.ts). */
+  readonly keys: SigningKeys
+  /** NO_METRICS unless METRICS_PORT is set. */
+  readonly metrics: Metrics
   readonly throttle: Throttle
   /** The mail outbox's sender in this process: kick() after a commit that enqueued mail. */
   readonly outbox: Outbox

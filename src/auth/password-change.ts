@@ -11,15 +11,18 @@ import { passwordChangedMail } from '../mail/messages/notices.js'
 import { enqueueMail } from '../mail/outbox.js'
 import type { AccountMailDeps, Requester } from './account-mail.js'
 
-export async function changePassword (deps: AccountMailDeps, user: Pick<User, 'id' | 'email' | 'full_name'>, passwordHash: string, who: Requester): Promise<void> {
+/** Returns how many sessions it ended. */
+export async function changePassword (deps: AccountMailDeps, user: Pick<User, 'id' | 'email' | 'full_name'>, passwordHash: string, who: Requester): Promise<number> {
   const { db, clock, config, outbox } = deps
-  await db.kysely.transaction().execute(async (trx) => {
+  const ended = await db.kysely.transaction().execute(async (trx) => {
     const now = clock()
     await trx.updateTable('users').set({ password_hash: passwordHash }).where('id', '=', user.id).execute()
-    await deleteUserSessions(trx, user.id)
+    const sessions = await deleteUserSessions(trx, user.id)
     await deleteUserTokens(trx, user.id, ['password_reset'])
     await recordEvent(trx, user.id, 'password_changed', { ...who, now })
     await enqueueMail(trx, { userId: user.id, address: user.email }, passwordChangedMail({ name: user.full_name, publicUrl: config.publicUrl, byReset: false }), now)
+    return sessions
   })
   outbox.kick()
+  return ended
 }

@@ -32,6 +32,7 @@ const HASH_THREAD_NICE = 19
  */
 const BUSY_LOOP_UTILIZATION = 0.75
 const LOOP_CHECK_INTERVAL_MS = 100
+const MS_PER_S = 1_000
 
 export class HasherBusyError extends Error {
   readonly retryAfterSeconds = 2
@@ -48,12 +49,14 @@ export interface PasswordHasher {
   needsRehash: (storedHash: string) => boolean
   /** How many hashes a thread rested after because the event loop was busy (decision 0017). */
   restsAfterHashes?: () => number
+  /** Hashes admitted and waiting for a thread (not yet running). */
+  waiting?: () => number
   /** Stops the hashing threads; work still waiting is refused. */
   close?: () => Promise<void>
 }
 
 type Job = { kind: 'hash', password: string } | { kind: 'verify', stored: string, password: string }
-type Outcome = ({ id: number, ok: true, value: string | boolean } | { id: number, ok: false, error: string }) & { resting: boolean }
+type Outcome = ({ id: number, ok: true, value: string | boolean } | { id: number, ok: false, error: string }) & { resting: boolean, ms: number }
 
 /** The thread's whole program: hash or verify each message in turn, synchronously, and answer. */
 const WORKER_SOURCE = `
@@ -86,6 +89,7 @@ parentPort.on('message', ({ id, job }) => {
     outcome = { id, ok: false, error: error instanceof Error ? error.message : String(error) }
   }
   outcome.resting = Atomics.load(loopBusy, 0) === 1
+  outcome.ms = performance.now() - started
   parentPort.postMessage(outcome)
   if (outcome.resting) Atomics.wait(loopBusy, 0, 1, performance.now() - started)
 })
@@ -100,7 +104,10 @@ class HashThread {
   /** Hashes after which this thread rested because the event loop was busy. */
   rests = 0
 
-  constructor (private readonly workerData: { argon2: string, options: Argon2Params, lowPriority: boolean, loopBusy: SharedArrayBuffer }) {}
+  constructor (
+    private readonly workerData: { argon2: string, options: Argon2Params, lowPriority: boolean, loopBusy: SharedArrayBuffer },
+    private readonly observer: HashObserver | undefined
+  ) {}
 
   run (id: number, job: Job): Promise<string | boolean> {
     const worker = this.worker ?? this.start()
@@ -120,6 +127,7 @@ class HashThread {
       if (waiting === undefined) return
       this.pending.delete(outcome.id)
       if (outcome.resting) this.rests++
+      this.observer?.hashed(outcome.ms / MS_PER_S)
       if (this.pending.size === 0) worker.unref()
       if (outcome.ok) waiting.resolve(outcome.value)
       else waiting.reject(new Error(outcome.error))
@@ -153,11 +161,18 @@ export function eventLoopBusy (): () => boolean {
   }
 }
 
+/** Told about each finished hash (its thread's time) and each request refused because the queue was full. */
+export interface HashObserver {
+  hashed: (seconds: number) => void
+  refused: () => void
+}
+
 export interface HasherLimits {
   concurrency: number
   queue: number
   /** Asked every LOOP_CHECK_INTERVAL_MS and at the start; the event loop's utilization unless given (tests). */
   loopBusy?: () => boolean
+  observer?: HashObserver
 }
 
 export function createPasswordHasher (params: Argon2Params, limits: HasherLimits): PasswordHasher {
@@ -177,7 +192,7 @@ export function createPasswordHasher (params: Argon2Params, limits: HasherLimits
     lowPriority: process.platform === 'linux',
     loopBusy: loopBusy.buffer as SharedArrayBuffer
   }
-  const threads = Array.from({ length: Math.max(1, limits.concurrency) }, () => new HashThread(workerData))
+  const threads = Array.from({ length: Math.max(1, limits.concurrency) }, () => new HashThread(workerData, limits.observer))
   const capacity = threads.length + limits.queue
   let nextId = 0
   let inFlight = 0
@@ -185,7 +200,10 @@ export function createPasswordHasher (params: Argon2Params, limits: HasherLimits
 
   /** Admits the job if a thread or a place in the queue is free, and gives it to the least busy thread. */
   async function submit (job: Job, admit = true): Promise<string | boolean> {
-    if (admit && inFlight >= capacity) throw new HasherBusyError()
+    if (admit && inFlight >= capacity) {
+      limits.observer?.refused()
+      throw new HasherBusyError()
+    }
     let thread = threads[0]!
     for (const t of threads) if (t.pending.size < thread.pending.size) thread = t
     inFlight++
@@ -228,6 +246,7 @@ export function createPasswordHasher (params: Argon2Params, limits: HasherLimits
       }
     },
     restsAfterHashes: () => threads.reduce((sum, t) => sum + t.rests, 0),
+    waiting: () => threads.reduce((sum, t) => sum + Math.max(0, t.pending.size - 1), 0),
     close: async () => {
       clearInterval(loopTimer)
       await Promise.all(threads.map(async (t) => { await t.stop() }))

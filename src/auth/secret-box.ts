@@ -14,6 +14,8 @@ export interface SecretBox {
   seal: (plaintext: string) => string
   /** The plaintext, or null when no key opens the value (wrong key, tampered, not ours). */
   open: (sealed: string) => string | null
+  /** The value sealed again with the current key, when an older key sealed it; null when it needs nothing (or opens with no key). */
+  reseal: (sealed: string) => string | null
 }
 
 function deriveKey (secretKey: string, purpose: string): Buffer {
@@ -31,21 +33,30 @@ export function createSecretBox (secretKeys: readonly string[], purpose: string)
       return `${VERSION}.${iv.toString('base64url')}.${body.toString('base64url')}`
     },
     open (sealed) {
-      const [version, ivText, bodyText] = sealed.split('.')
-      if (version !== VERSION || ivText === undefined || bodyText === undefined) return null
-      const iv = Buffer.from(ivText, 'base64url')
-      const body = Buffer.from(bodyText, 'base64url')
-      if (iv.length !== IV_BYTES || body.length < TAG_BYTES) return null
-      for (const key of keys) {
-        try {
-          const decipher = createDecipheriv('aes-256-gcm', key, iv)
-          decipher.setAuthTag(body.subarray(body.length - TAG_BYTES))
-          return Buffer.concat([decipher.update(body.subarray(0, body.length - TAG_BYTES)), decipher.final()]).toString('utf8')
-        } catch {
-          // Not this key: try the next one.
-        }
-      }
-      return null
+      return openWith(sealed)?.plaintext ?? null
+    },
+    reseal (sealed) {
+      const opened = openWith(sealed)
+      return opened === null || opened.keyIndex === 0 ? null : this.seal(opened.plaintext)
     }
+  }
+
+  function openWith (sealed: string): { plaintext: string, keyIndex: number } | null {
+    const [version, ivText, bodyText] = sealed.split('.')
+    if (version !== VERSION || ivText === undefined || bodyText === undefined) return null
+    const iv = Buffer.from(ivText, 'base64url')
+    const body = Buffer.from(bodyText, 'base64url')
+    if (iv.length !== IV_BYTES || body.length < TAG_BYTES) return null
+    for (const [keyIndex, key] of keys.entries()) {
+      try {
+        const decipher = createDecipheriv('aes-256-gcm', key, iv)
+        decipher.setAuthTag(body.subarray(body.length - TAG_BYTES))
+        const plaintext = Buffer.concat([decipher.update(body.subarray(0, body.length - TAG_BYTES)), decipher.final()]).toString('utf8')
+        return { plaintext, keyIndex }
+      } catch {
+        // Not this key: try the next one.
+      }
+    }
+    return null
   }
 }

@@ -9,6 +9,7 @@ import type { Db } from '../db/connect.js'
 import * as q from '../db/queries/sessions.js'
 import type { SessionWithUser } from '../db/queries/sessions.js'
 import type { SessionRow } from '../db/schema.js'
+import { type Metrics, NO_METRICS } from '../metrics/metrics.js'
 import { hashToken, looksLikeToken, newToken } from './tokens.js'
 
 export type Clock = () => number
@@ -56,7 +57,7 @@ export function isSessionLive (
  */
 const SESSION_CACHE_SIZE = 10_000
 
-export function createSessionManager (db: Db, policy: Config['session'], clock: Clock): SessionManager {
+export function createSessionManager (db: Db, policy: Config['session'], clock: Clock, metrics: Metrics = NO_METRICS): SessionManager {
   const keptSession = keptWhileUnchanged<SessionWithUser | undefined>(db.changes, SESSION_CACHE_SIZE)
   const findSession = async (id: string) => await keptSession(id, async () => {
     const found = await q.findSessionWithUser(db.kysely, id)
@@ -80,6 +81,7 @@ export function createSessionManager (db: Db, policy: Config['session'], clock: 
         user_agent: userAgent.slice(0, MAX_USER_AGENT_LENGTH),
         ip
       })
+      metrics.sessionsCreated(1)
       return { token, id, cookieMaxAgeMs: remember ? lifetimeMs : null }
     },
 
@@ -91,7 +93,7 @@ export function createSessionManager (db: Db, policy: Config['session'], clock: 
       const now = clock()
       const { session } = found
       if (!isSessionLive(session, now, policy)) {
-        await q.deleteSession(db.kysely, id)
+        metrics.sessionsEnded(await q.deleteSession(db.kysely, id))
         return null
       }
       if (now - session.last_seen_at >= policy.lastSeenWriteIntervalMs) {
@@ -102,15 +104,17 @@ export function createSessionManager (db: Db, policy: Config['session'], clock: 
     },
 
     async destroy (id) {
-      await q.deleteSession(db.kysely, id)
+      metrics.sessionsEnded(await q.deleteSession(db.kysely, id))
     },
 
     async sweep () {
-      return await q.deleteExpiredSessions(db.kysely, {
+      const ended = await q.deleteExpiredSessions(db.kysely, {
         now: clock(),
         idleTimeoutMs: policy.idleTimeoutMs,
         rememberIdleTimeoutMs: policy.rememberIdleTimeoutMs
       })
+      metrics.sessionsEnded(ended)
+      return ended
     }
   }
 }

@@ -177,6 +177,27 @@ export async function resetTwoFactor (deps: Pick<TwoFactorDeps, 'db' | 'clock' |
   deps.outbox.kick()
 }
 
+/**
+ * During a key rotation (SECRET_KEY_PREVIOUS set), seals again with the current key every two-factor
+ * secret that only the previous key opens, so removing the previous key later locks nobody out. Runs
+ * at start; there are as many rows as accounts with two-factor authentication.
+ */
+export async function resealTwoFactorSecrets (deps: Pick<TwoFactorDeps, 'db' | 'twoFactorSecrets'>): Promise<number> {
+  const rows = await deps.db.kysely.selectFrom('users').select(['id', 'two_factor_secret', 'two_factor_pending_secret'])
+    .where((eb) => eb.or([eb('two_factor_secret', 'is not', null), eb('two_factor_pending_secret', 'is not', null)])).execute()
+  let resealed = 0
+  for (const row of rows) {
+    const secret = row.two_factor_secret === null ? null : deps.twoFactorSecrets.reseal(row.two_factor_secret)
+    const pending = row.two_factor_pending_secret === null ? null : deps.twoFactorSecrets.reseal(row.two_factor_pending_secret)
+    if (secret === null && pending === null) continue
+    await deps.db.kysely.updateTable('users')
+      .set({ ...(secret === null ? {} : { two_factor_secret: secret }), ...(pending === null ? {} : { two_factor_pending_secret: pending }) })
+      .where('id', '=', row.id).execute()
+    resealed++
+  }
+  return resealed
+}
+
 export async function recoveryCodesLeft (deps: Pick<TwoFactorDeps, 'db'>, userId: number): Promise<number> {
   return await q.countRecoveryCodes(deps.db.kysely, userId)
 }

@@ -2,7 +2,8 @@
  * Cross-site request forgery defence for every unsafe request. A form token bound to the visitor is
  * required: an HMAC of the session id when signed in (so it rotates at login), or of a random cookie for
  * visitors without a session (signed double-submit). Browsers' Origin and Sec-Fetch-Site headers, when
- * sent, must say the request came from this site.
+ * sent, must say the request came from this site. Tokens are made with the current key; during a key
+ * rotation a token made with the previous key is still accepted (checked only when the current one fails).
  */
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
@@ -17,12 +18,20 @@ export const CSRF_FAILURE_MESSAGE = 'This form has expired or came from another 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS'])
 
 export const csrfPlugin = fp<{ services: Services }>(async (app, { services }) => {
-  const { secretKey, session: { secureCookie } } = services.config
+  const { session: { secureCookie } } = services.config
+  const { current: secretKey, previous: previousKeys } = services.keys
   const cookieName = services.cookies.csrf
 
   // A session read from the session cache is the same object on every request while it is kept, so its
   // token is computed once for it.
   const sessionTokens = new WeakMap<object, string>()
+
+  /** The value this visitor's tokens are bound to, with its purpose. */
+  function binding (request: FastifyRequest): [purpose: string, value: string] | null {
+    if (request.session !== null) return ['csrf-session', request.session.id]
+    const anonymous = request.cookies[cookieName]
+    return looksLikeToken(anonymous) ? ['csrf-anonymous', anonymous] : null
+  }
 
   function expectedToken (request: FastifyRequest): string | null {
     const session = request.session
@@ -48,6 +57,11 @@ export const csrfPlugin = fp<{ services: Services }>(async (app, { services }) =
     return hmac(secretKey, 'csrf-anonymous', anonymous)
   })
 
+  function signedWithPrevious (request: FastifyRequest, sent: string): boolean {
+    const bound = binding(request)
+    return bound !== null && previousKeys.some((key) => safeEqual(sent, hmac(key, bound[0], bound[1])))
+  }
+
   /** Why an unsafe request must be refused, or null when it carries this visitor's form token from this site. */
   function refusal (request: FastifyRequest): HttpError | null {
     const origin = request.headers.origin
@@ -64,7 +78,7 @@ export const csrfPlugin = fp<{ services: Services }>(async (app, { services }) =
     const body = request.body as Record<string, unknown> | undefined
     const sent = body?.[CSRF_FIELD]
     const expected = expectedToken(request)
-    if (typeof sent !== 'string' || expected === null || !safeEqual(sent, expected)) {
+    if (typeof sent !== 'string' || expected === null || !(safeEqual(sent, expected) || signedWithPrevious(request, sent))) {
       return new HttpError(403, 'Form expired', CSRF_FAILURE_MESSAGE, 'csrf: missing or wrong token')
     }
     return null

@@ -89,6 +89,7 @@ export async function accountRoutes (app: FastifyInstance, { services }: { servi
     const form = parseForm(endSessionSchema, request.body)
     if (form.ok && form.data.sessionId !== request.session!.id &&
         await deleteUserSession(db.kysely, user.id, form.data.sessionId)) {
+      services.metrics.sessionsEnded(1)
       await recordEvent(db.kysely, user.id, 'session_ended', { ...requestInfo(request), now: clock() })
       setFlash(reply, services, 'session-ended')
     }
@@ -98,6 +99,7 @@ export async function accountRoutes (app: FastifyInstance, { services }: { servi
   app.post('/account/sessions/end-others', async (request, reply) => {
     const user = request.user!
     const ended = await deleteUserSessions(db.kysely, user.id, request.session!.id)
+    services.metrics.sessionsEnded(ended)
     if (ended > 0) await recordEvent(db.kysely, user.id, 'other_sessions_ended', { ...requestInfo(request), now: clock() })
     setFlash(reply, services, 'other-sessions-ended')
     return await reply.redirect('/account', 303)
@@ -111,7 +113,7 @@ export async function accountRoutes (app: FastifyInstance, { services }: { servi
     if (stored === undefined || !await hasher.verify(stored.password_hash, form.data.currentPassword)) {
       return await showAccount(services, request, reply, { passwordErrors: { currentPassword: WRONG_CURRENT_PASSWORD } }, 400)
     }
-    await changePassword(services, stored, await hasher.hash(form.data.newPassword), requestInfo(request))
+    services.metrics.sessionsEnded(await changePassword(services, stored, await hasher.hash(form.data.newPassword), requestInfo(request)))
     const issued = await sessions.create({ userId: user.id, remember: request.session!.remember === 1, ...requestInfo(request) })
     setSessionCookie(reply, services, issued)
     request.log.info({ userId: user.id }, 'password changed; every session replaced')

@@ -66,12 +66,14 @@ export async function authRoutes (app: FastifyInstance, { services }: { services
     const user = await findUserByEmail(db.kysely, email)
     if (!verdict.allowed) {
       request.log.warn({ reason: verdict.reason, userId: user?.id }, 'login refused by throttle')
+      services.metrics.loginOutcome('throttled')
       if (user !== undefined) await recordEvent(db.kysely, user.id, 'login_throttled', { ...info, now: clock() })
       throw throttledError(verdict, 'log in')
     }
     const ok = await hasher.verify(user?.password_hash ?? null, password)
     if (!ok || user === undefined) {
       await throttle.loginFailed(email, info.ip)
+      services.metrics.loginOutcome('wrong_credentials')
       request.log.info({ userId: user?.id }, 'login failed')
       if (user !== undefined) await recordEvent(db.kysely, user.id, 'login_failed', { ...info, now: clock() })
       return render(reply, <LoginPage ctx={pageContext(request, reply, services)} email={email} remember={remember} next={next} error={WRONG_CREDENTIALS} />, 401)
@@ -92,11 +94,13 @@ export async function authRoutes (app: FastifyInstance, { services }: { services
       const token = await startPendingLogin(services, user.id, next, remember)
       reply.setCookie(services.cookies.pendingLogin, token, cookieOptions(config.session.secureCookie, PENDING_LOGIN_TTL_MS))
       request.log.info({ userId: user.id }, 'password right: waiting for the second factor')
+      services.metrics.loginOutcome('second_factor')
       return await reply.redirect(TWO_FACTOR_LOGIN_PATH, 303)
     }
     await throttle.loginSucceeded(email)
     await startSession(request, reply, services, user.id, remember)
     await recordEvent(db.kysely, user.id, 'login', { ...info, now: clock() })
+    services.metrics.loginOutcome('success')
     request.log.info({ userId: user.id, remember }, 'login succeeded')
     setFlash(reply, services, 'logged-in')
     return await reply.redirect(next, 303)

@@ -98,6 +98,7 @@ export async function twoFactorRoutes (app: FastifyInstance, { services }: { ser
     if (!verdict.allowed) {
       request.log.warn({ reason: verdict.reason, userId: user.id }, 'login refused by throttle (second factor)')
       await recordEvent(db.kysely, user.id, 'login_throttled', { ...info, now: clock() })
+      services.metrics.loginOutcome('throttled')
       throw throttledError(verdict, 'log in')
     }
     const form = parseForm(codeSchema, request.body)
@@ -108,11 +109,13 @@ export async function twoFactorRoutes (app: FastifyInstance, { services }: { ser
       case 'wrong':
       case 'ended':
         await throttle.loginFailed(user.email, info.ip)
+        services.metrics.loginOutcome('wrong_credentials')
         request.log.info({ userId: user.id, ended: result.outcome === 'ended' }, 'login failed (second factor)')
         if (result.outcome === 'ended') return await endPendingLogin(reply, 'two-factor-ended')
         return render(reply, <TwoFactorLoginPage ctx={pageContext(request, reply, services)} error={WRONG_CODE} />, 401)
       case 'ok':
         await throttle.loginSucceeded(user.email)
+        services.metrics.loginOutcome('success')
         reply.clearCookie(cookies.pendingLogin, cookieOptions(config.session.secureCookie))
         await startSession(request, reply, services, user.id, result.remember)
         await recordEvent(db.kysely, user.id, 'login', { ...info, now: clock() })

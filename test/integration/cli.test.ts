@@ -9,7 +9,7 @@ let t: TestApp
 let env: Record<string, string>
 beforeAll(async () => {
   t = await createTestApp()
-  env = { DATABASE_URL: t.config.database.kind === 'sqlite' ? t.config.database.file : t.config.database.url, SECRET_KEY: t.config.secretKey }
+  env = { DATABASE_URL: t.config.database.kind === 'sqlite' ? t.config.database.file : t.config.database.url, SECRET_KEY: t.config.secretKey! }
 })
 afterAll(async () => { await t.close() })
 

@@ -255,7 +255,7 @@ describe('managing it', () => {
     const out = new PassThrough()
     let text = ''
     out.on('data', (c) => { text += String(c) })
-    const env = { DATABASE_URL: t.config.database.kind === 'sqlite' ? t.config.database.file : t.config.database.url, SECRET_KEY: t.config.secretKey }
+    const env = { DATABASE_URL: t.config.database.kind === 'sqlite' ? t.config.database.file : t.config.database.url, SECRET_KEY: t.config.secretKey ?? '' }
     const before = smtp.received.length
     expect(await runCli(['two-factor-reset', account.email], { stdin: new PassThrough(), stdout: out, stderr: new PassThrough() }, env)).toBe(0)
     expect(text).toContain(`Two-factor authentication is off for ${account.email}`)
@@ -298,3 +298,40 @@ describe('REQUIRE_STAFF_TWO_FACTOR=true', () => {
     }
   })
 })
+
+describe('rotating SECRET_KEY', () => {
+  it('two-factor secrets survive SECRET_KEY_PREVIOUS: sealed again at start, they still open once the old key is gone', async () => {
+    const oldKey = 'the-old-secret-key-that-is-long-enough-0123456789'
+    const newKey = 'the-new-secret-key-that-is-long-enough-9876543210'
+    const first = await createTestApp({ env: { SECRET_KEY: oldKey } })
+    const databaseUrl = first.config.database.kind === 'sqlite' ? first.config.database.file : first.config.database.url
+    first.clock.set(Date.UTC(2026, 11, 1, 12, 0, 0))
+    const account = { email: 'rotating@example.com', password: 'rotating key password', browser: new TestBrowser(first.app) }
+    await account.browser.signup('Rotating', account.email, account.password)
+    const secret = secretOn((await account.browser.get('/account/two-factor')).body)
+    expect((await account.browser.post('/account/two-factor/enable', { code: totpCode(secret, first.clock()) }, { from: '/account/two-factor' })).statusCode).toBe(200)
+    await first.app.close()
+
+    const logInWithCode = async (app: TestApp, at: number) => {
+      app.clock.set(at)
+      const browser = new TestBrowser(app.app)
+      expect((await browser.login(account.email, account.password)).headers.location).toBe('/login/two-factor')
+      return (await browser.post('/login/two-factor', { code: totpCode(secret, at) })).statusCode
+    }
+    const during = await createTestApp({ databaseUrl, env: { SECRET_KEY: newKey, SECRET_KEY_PREVIOUS: oldKey } })
+    try {
+      expect(await logInWithCode(during, Date.UTC(2026, 11, 1, 12, 5, 0))).toBe(303)
+      expect(during.logs.some((l) => l.includes('two-factor secrets sealed again with the current key'))).toBe(true)
+    } finally {
+      await during.app.close()
+    }
+    const after = await createTestApp({ databaseUrl, env: { SECRET_KEY: newKey } })
+    try {
+      expect(await logInWithCode(after, Date.UTC(2026, 11, 1, 12, 10, 0))).toBe(303)
+    } finally {
+      await after.close()
+      await first.close()
+    }
+  })
+})
+

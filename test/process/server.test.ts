@@ -3,48 +3,25 @@
  * message and exit code 1; SIGTERM lets a request in flight finish, then closes; on the embedded default
  * the PostgreSQL and Redis clients are never loaded.
  */
-import { type ChildProcess, spawn } from 'node:child_process'
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { spawn } from 'node:child_process'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { request } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { activation, type HeldSocket, holdSocket } from '../helpers/held-socket.js'
+import { holdSocket } from '../helpers/held-socket.js'
 import { freePort } from '../helpers/ports.js'
+import { requireBuild, startServer, waitForOutput } from '../helpers/server-process.js'
 
-const SERVER = join(import.meta.dirname, '../../dist/src/server.js')
 let dir: string
 beforeAll(() => {
-  if (!existsSync(SERVER)) throw new Error('Build first (npm run build): the process tests run the built server')
+  requireBuild()
   dir = mkdtempSync(join(tmpdir(), 'paws-process-'))
 })
 afterAll(() => { rmSync(dir, { recursive: true, force: true }) })
 
-/** Starts the built server; with a held socket, as systemd's socket activation does (descriptor 3). */
-function start (env: Record<string, string>, socket?: HeldSocket): { child: ChildProcess, output: () => string, exited: Promise<number | null> } {
-  const activated = activation(socket)
-  const child = spawn(process.execPath, [SERVER], { env: { PATH: process.env.PATH ?? '', ...env, ...activated.env }, stdio: activated.stdio })
-  let output = ''
-  child.stdout!.on('data', (c) => { output += String(c) })
-  child.stderr!.on('data', (c) => { output += String(c) })
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => { resolve(code) }))
-  return { child, output: () => output, exited }
-}
-
-/** Resolves once the server's output contains the text: the log is the synchronisation point. */
-async function waitForOutput (proc: ReturnType<typeof start>, text: string): Promise<void> {
-  await new Promise<void>((resolve, reject) => {
-    const check = () => {
-      if (proc.output().includes(text)) { cleanup(); resolve() }
-    }
-    const onExit = () => { cleanup(); reject(new Error(`server exited before printing ${text}:\n${proc.output()}`)) }
-    const cleanup = () => { proc.child.stdout!.off('data', check); proc.child.off('exit', onExit) }
-    proc.child.stdout!.on('data', check)
-    proc.child.on('exit', onExit)
-    check()
-  })
-}
+const start = startServer
 
 describe('server process', () => {
   it('a bad environment variable stops the start with a message naming it and exit code 1', async () => {

@@ -126,4 +126,27 @@ describe('loadConfig', () => {
     // Two workers are fine when the socket was meant for another process.
     expect(own({ LISTEN_FDS: '1', LISTEN_PID: '4241', WEB_CONCURRENCY: '2' })).toEqual([])
   })
+
+  it('without SECRET_KEY outside production there is no configured key: the one kept with the data is used', () => {
+    expect(loadConfig({}).secretKey).toBeNull()
+    expect(loadConfig({ SECRET_KEY: 'k'.repeat(40) }).secretKey).toBe('k'.repeat(40))
+  })
+
+  it('SECRET_KEY_PREVIOUS is read for a rotation, and must be a real key', () => {
+    expect(loadConfig({}).previousSecretKey).toBeNull()
+    expect(loadConfig({ SECRET_KEY: 'n'.repeat(40), SECRET_KEY_PREVIOUS: 'o'.repeat(40) }).previousSecretKey).toBe('o'.repeat(40))
+    expect(problems({ SECRET_KEY_PREVIOUS: 'short' })).toEqual([expect.stringMatching(/^SECRET_KEY_PREVIOUS="short": expected the previous SECRET_KEY/)])
+  })
+
+  it('metrics are off without METRICS_PORT; with it they listen on 127.0.0.1 unless METRICS_HOST says otherwise', () => {
+    expect(loadConfig({}).metrics).toBeNull()
+    expect(loadConfig({ METRICS_PORT: '9464' }).metrics).toEqual({ host: '127.0.0.1', port: 9464 })
+    expect(loadConfig({ METRICS_PORT: '9464', METRICS_HOST: '10.0.0.5' }).metrics).toEqual({ host: '10.0.0.5', port: 9464 })
+  })
+
+  it('METRICS_PORT must be a port, and never the public one', () => {
+    expect(problems({ METRICS_PORT: 'x' })).toEqual(['METRICS_PORT="x": expected a port number (1 to 65535)'])
+    expect(problems({ METRICS_PORT: '3000' })).toEqual([expect.stringMatching(/^METRICS_PORT: must not be PORT/)])
+    expect(problems({ PORT: '8080', METRICS_PORT: '8080' })).toEqual([expect.stringMatching(/^METRICS_PORT: must not be PORT/)])
+  })
 })

@@ -80,3 +80,14 @@ export async function markFailed (db: Q, id: number, now: number, error: string)
 export async function latestMessages (db: Q, limit: number): Promise<OutboxMessage[]> {
   return await db.selectFrom('mail_outbox').selectAll().orderBy('id', 'desc').limit(limit).execute()
 }
+
+/** Counts for the operators' metrics: waiting, sent, given up, and when the oldest waiting one was written. */
+export async function outboxCounts (db: Q): Promise<{ waiting: number, sent: number, failed: number, oldestWaitingAt: number | null }> {
+  const row = await db.selectFrom('mail_outbox').select((eb) => [
+    eb.fn.count<number>('id').filterWhere('next_attempt_at', 'is not', null).as('waiting'),
+    eb.fn.count<number>('id').filterWhere('sent_at', 'is not', null).as('sent'),
+    eb.fn.count<number>('id').filterWhere('failed_at', 'is not', null).as('failed'),
+    eb.fn.min<number | null>('created_at').filterWhere('next_attempt_at', 'is not', null).as('oldest')
+  ]).executeTakeFirstOrThrow()
+  return { waiting: Number(row.waiting), sent: Number(row.sent), failed: Number(row.failed), oldestWaitingAt: row.oldest === null ? null : Number(row.oldest) }
+}

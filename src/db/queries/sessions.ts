@@ -41,8 +41,10 @@ export async function touchSession (db: Q, id: string, now: number): Promise<voi
   await db.updateTable('sessions').set({ last_seen_at: now }).where('id', '=', id).execute()
 }
 
-export async function deleteSession (db: Q, id: string): Promise<void> {
-  await db.deleteFrom('sessions').where('id', '=', id).execute()
+/** How many rows went: 0 when another request or process ended the session first. */
+export async function deleteSession (db: Q, id: string): Promise<number> {
+  const result = await db.deleteFrom('sessions').where('id', '=', id).executeTakeFirst()
+  return Number(result.numDeletedRows)
 }
 
 /** Deletes one of the user's sessions; the user id stops anyone ending a session that is not theirs. */
