@@ -16,6 +16,12 @@ export interface UsersTable {
   created_at: number
   /** When the owner followed a link sent to this address; null until then (and again after a change). */
   email_verified_at: number | null
+  /** When the rescue team suspended the account; null while it may log in. */
+  suspended_at: Generated<number | null>
+  /** Why, as the team wrote it; shown to the team only. */
+  suspension_reason: Generated<string | null>
+  /** JavaScript's toLowerCase of full_name, for the prefix search of the people page (insertUser fills it). */
+  name_key: Generated<string>
 }
 
 export interface PetsTable {
@@ -48,6 +54,9 @@ export type AccountEventType =
   | 'signup' | 'login' | 'login_failed' | 'login_throttled' | 'logout'
   | 'password_changed' | 'session_ended' | 'other_sessions_ended' | 'sessions_revoked' | 'role_changed'
   | 'password_reset_requested' | 'password_reset' | 'email_verified' | 'email_change_requested' | 'email_changed' | 'mail_failed'
+  | 'suspended' | 'restored' | 'login_suspended' | 'staff_ended_session' | 'staff_ended_sessions'
+  /** On a staff member's own history: something they did to another account (detail names it). */
+  | 'staff_action'
 
 export interface AccountEventsTable {
   id: Generated<number>
@@ -56,6 +65,10 @@ export interface AccountEventsTable {
   ip: string
   user_agent: string
   created_at: number
+  /** The staff member who acted on this account; null when the owner (or the operator's CLI, ip 'cli') did. */
+  actor_user_id: Generated<number | null>
+  /** What the event needs said: the new role, the suspension reason, the account a staff action was on. */
+  detail: Generated<string | null>
 }
 
 export type OneTimeTokenPurpose = 'password_reset' | 'email_verification' | 'email_change'
