@@ -16,10 +16,11 @@ export async function requireUser (request: FastifyRequest, reply: FastifyReply)
   if (request.user === null) return sendToLogin(request, reply)
 }
 
+/** The one gate of every staff page (pets, people): extend it here when staff need more (a second factor). */
 export async function requireStaff (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> {
   if (request.user === null) return sendToLogin(request, reply)
   if (request.user.role !== 'staff') {
-    throw new HttpError(403, 'Staff only', 'Only the rescue team can change pets. If you think you should have access, please contact us.', 'not staff')
+    throw new HttpError(403, 'Staff only', 'Only the rescue team can do this. If you think you should have access, please contact us.', 'not staff')
   }
 }
 
