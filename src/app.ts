@@ -30,6 +30,7 @@ import { authRoutes } from './routes/auth.js'
 import { pageRoutes } from './routes/pages.js'
 import { petRoutes } from './routes/pets.js'
 import { recoveryRoutes } from './routes/recovery.js'
+import { staffPeopleRoutes } from './routes/staff-people.js'
 import { verificationRoutes } from './routes/verification.js'
 import { PUBLIC_DIR } from './paths.js'
 import { createPetCatalog } from './pets/catalog.js'
@@ -210,6 +211,7 @@ export async function buildApp (config: Config, options: AppOptions = {}): Promi
   await app.register(verificationRoutes, { services })
   await app.register(accountRoutes, { services })
   await app.register(petRoutes, { services })
+  await app.register(staffPeopleRoutes, { services })
 
   outbox.start()
   return app

@@ -19,7 +19,14 @@ export const FLASH_MESSAGES = {
   'password-reset': 'Your password has been reset. Please log in.',
   'email-confirmed': 'Your email address is confirmed.',
   'verification-sent': 'We have sent you a new link. Please check your email.',
-  'email-change-sent': 'We have sent a link to your new address. Your email address changes once you follow it.'
+  'email-change-sent': 'We have sent a link to your new address. Your email address changes once you follow it.',
+  'person-suspended': 'The account is suspended and every one of its sessions has ended.',
+  'person-restored': 'The account is restored: it can log in again.',
+  'person-role-changed': 'The role has been changed.',
+  'person-session-ended': 'That session has been ended.',
+  'person-sessions-ended': 'Every session of the account has been ended.',
+  'person-reset-sent': 'A password reset link is on its way to their email address.',
+  'person-unchanged': 'Nothing to change: the account is already like that.'
 } as const
 
 export type FlashKey = keyof typeof FLASH_MESSAGES
