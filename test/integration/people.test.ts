@@ -6,6 +6,7 @@
  */
 import { CompiledQuery, sql } from 'kysely'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { recordEvent } from '../../src/db/queries/events.js'
 import { insertUser, peopleQuery } from '../../src/db/queries/users.js'
 import { createTestApp, type TestApp } from '../helpers/app.js'
 import { DEMO_STAFF, TestBrowser, fieldError, flashText, formErrorText } from '../helpers/browser.js'
@@ -367,6 +368,26 @@ describe('the list', () => {
     expect(new Set(seen).size).toBe(seen.length)
     expect(seen).toEqual([...ids].reverse())
     expect(added).toBe(3)
+  })
+})
+
+describe('the history on the person\'s page', () => {
+  it('shows the last 50 events, then older ones a page at a time, none twice and none missed', async () => {
+    const person = await newAdopter()
+    for (let i = 0; i < 70; i++) await recordEvent(t.db.kysely, person.id, 'login_failed', { ip: `10.0.0.${i}`, userAgent: 'x', now: t.clock() })
+    const all = (await eventsOf(person.id)).length
+    const seen: string[] = []
+    let url: string | null = `/staff/people/${person.id}`
+    while (url !== null) {
+      const page: string = (await staff.get(url)).body
+      const history = page.slice(page.indexOf('id="events-heading"'))
+      const rows = [...history.matchAll(/<td data-label="IP address">([^<]*)<\/td>/g)].map((m) => m[1]!)
+      expect(rows.length).toBeLessThanOrEqual(50)
+      seen.push(...rows)
+      url = /<a href="([^"]+)">Older events<\/a>/.exec(history)?.[1] ?? null
+    }
+    expect(seen).toHaveLength(all)
+    expect(seen.filter((ip) => ip.startsWith('10.0.0.'))).toEqual(Array.from({ length: 70 }, (_, i) => `10.0.0.${69 - i}`))
   })
 })
 
