@@ -12,7 +12,8 @@
  *   --duration S         seconds per page-load run (default 5)
  *   --login-duration S   seconds per login-throughput run (default 8)
  *   --sessions N         sessions in the table for the large case (default 1000000)
- *   --phases LIST        page,login,storm,scale (default: all)
+ *   --phases LIST        page,login,storm,scale,people (default: all)
+ *   --accounts N         accounts in the table for the people phase's large case (default 1000000)
  *   --server-env K=V     extra environment for the server (repeatable), e.g. PASSWORD_HASH_CONCURRENCY=2
  *   --node-flags=FLAGS   extra flags for the server's node, e.g. --node-flags=--trace-gc (its output lands in the kept log)
  *   --profile            run the server under node --cpu-prof; summarise the profile at the end
@@ -45,7 +46,11 @@ const STORM_CLIENTS = 16
 const PAGE_CONNECTIONS = 8
 const KNOWN_SESSIONS = 1_000
 const STORM_ACCOUNT_PASSWORD = 'paws-bench Correct Horse 42'
-const PHASES = ['page', 'login', 'storm', 'scale'] as const
+const PHASES = ['page', 'login', 'storm', 'scale', 'people'] as const
+/** The people phase's small case, and the accounts its search finds in both cases (named person-<n>@bench.example). */
+const KNOWN_ACCOUNTS = 1_000
+/** Finds person-1, person-10…19 and person-100…199: 111 accounts, more than a page, in both cases. */
+const PEOPLE_SEARCH = 'person-1'
 type Phase = typeof PHASES[number]
 
 const { values: opts } = parseArgs({
@@ -56,6 +61,7 @@ const { values: opts } = parseArgs({
     duration: { type: 'string', default: '5' },
     'login-duration': { type: 'string', default: '8' },
     sessions: { type: 'string', default: '1000000' },
+    accounts: { type: 'string', default: '1000000' },
     phases: { type: 'string', default: PHASES.join(',') },
     'server-env': { type: 'string', multiple: true, default: [] },
     'node-flags': { type: 'string', default: '' },
@@ -72,6 +78,7 @@ const RUNS = Math.max(3, Number(opts.runs))
 const DURATION_S = Math.max(1, Number(opts.duration))
 const LOGIN_DURATION_S = Math.max(2, Number(opts['login-duration']))
 const LARGE_SESSIONS = Math.max(KNOWN_SESSIONS, Number(opts.sessions))
+const LARGE_ACCOUNTS = Math.max(KNOWN_ACCOUNTS, Number(opts.accounts))
 const QUIET_LIMIT_CORES = Number(opts['quiet-limit'])
 /** Runs disturbed by other processes are run again, at most this many times per figure. */
 const EXTRA_ATTEMPTS = 3
@@ -526,6 +533,65 @@ async function main (): Promise<void> {
       targets.push({ figure: `${count.toLocaleString('en')} sessions / ${KNOWN_SESSIONS.toLocaleString('en')} sessions`, value: round(ratio, 3), target: '>= 0.90', ok: ratio >= 0.9 })
     }
 
+    if (phases.has('people')) {
+      say(`\n7. The people page and a search, as staff, with ${KNOWN_ACCOUNTS.toLocaleString('en')} and with ${LARGE_ACCOUNTS.toLocaleString('en')} accounts`)
+      const now = Date.now()
+      await benchDb.insertAccounts('person', KNOWN_ACCOUNTS, now)
+      // A session of its own: phase 5 replaces every session in the table.
+      const team = await staffSession(origin)
+      const teamHeaders = { Cookie: `${team.cookieName}=${team.token}` }
+      const list = pageOptions({ url: `${origin}/staff/people`, headers: teamHeaders })
+      const search = pageOptions({ url: `${origin}/staff/people?q=${PEOPLE_SEARCH}`, headers: teamHeaders })
+      const check = await fetch(search.url, { headers: teamHeaders })
+      const found = (await check.text()).match(/<td data-label="Name">/g)?.length ?? 0
+      if (check.status !== 200 || found !== 50) throw new Error(`the people search answered ${check.status} with ${found} rows, not a page of 50`)
+      const measure = async (label: string, options: WrkOptions): Promise<WrkResult> => {
+        await pageRun(wrk, `warm-up: ${label}`, { ...options, durationS: 2 }, { server: server.pid })
+        const { runs } = await collect(async () => await pageRun(wrk, label, options, { server: server.pid }), (r) => r.cpu.othersCores, { server: server.pid }, 1)
+        return runs[0]!
+      }
+      const both = async (size: string) => ({ list: await measure(`list: ${size}`, list), search: await measure(`search: ${size}`, search) })
+      // As in phase 5, the sizes alternate (the machine's speed drifts): each large run's ratio is to the
+      // mean of the small runs on either side; the figure is the median of those ratios.
+      const smallLabel = `${KNOWN_ACCOUNTS.toLocaleString('en')} accounts`
+      const small = [await both(`run 1: ${smallLabel}`)]
+      const large: Array<{ list: WrkResult, search: WrkResult }> = []
+      const ratios = { list: [] as number[], search: [] as number[] }
+      let count = 0
+      let insertS = 0
+      for (let run = 1; run <= RUNS; run++) {
+        const insertStarted = performance.now()
+        await benchDb.insertAccounts('filler', LARGE_ACCOUNTS - KNOWN_ACCOUNTS, now)
+        insertS = (performance.now() - insertStarted) / 1000
+        count = await benchDb.countUsers()
+        say(`  inserted ${(LARGE_ACCOUNTS - KNOWN_ACCOUNTS).toLocaleString('en')} filler accounts (${insertS.toFixed(1)} s): ${count.toLocaleString('en')} accounts`)
+        large.push(await both(`run ${run}: ${count.toLocaleString('en')} accounts`))
+        const deleteStarted = performance.now()
+        await benchDb.deleteAccounts('filler')
+        say(`  deleted the filler accounts (${((performance.now() - deleteStarted) / 1000).toFixed(1)} s)`)
+        small.push(await both(`run ${run + 1}: ${smallLabel}`))
+        for (const kind of ['list', 'search'] as const) {
+          const ratio = large[run - 1]![kind].rps / ((small[run - 1]![kind].rps + small[run]![kind].rps) / 2)
+          ratios[kind].push(ratio)
+          say(`  ${kind.padEnd(34)} ${count.toLocaleString('en')} ÷ ${smallLabel} (the runs on either side): ${ratio.toFixed(2)}`)
+        }
+      }
+      await benchDb.deleteAccounts('person')
+      const ratio = { list: median(ratios.list), search: median(ratios.search) }
+      results.people = {
+        search: PEOPLE_SEARCH,
+        small: { accounts: KNOWN_ACCOUNTS, list: pick(small.map((r) => r.list)), search: pick(small.map((r) => r.search)) },
+        large: { accounts: count, list: pick(large.map((r) => r.list)), search: pick(large.map((r) => r.search)) },
+        ratio: { list: round(ratio.list, 3), search: round(ratio.search, 3) },
+        ratios: { list: ratios.list.map((r) => round(r, 3)), search: ratios.search.map((r) => round(r, 3)) },
+        accountsInsertS: round(insertS, 1),
+        runs: { small, large }
+      }
+      noteMemory('people phase')
+      targets.push({ figure: `people page, ${count.toLocaleString('en')} / ${smallLabel}`, value: round(ratio.list, 3), target: '>= 0.80', ok: ratio.list >= 0.8 })
+      targets.push({ figure: `people search, ${count.toLocaleString('en')} / ${smallLabel}`, value: round(ratio.search, 3), target: '>= 0.80', ok: ratio.search >= 0.8 })
+    }
+
     if (metricsPort !== null) {
       const scrape = await fetch(`http://127.0.0.1:${metricsPort}/metrics`)
       const samples = (await scrape.text()).split('\n').filter((line) => line !== '' && !line.startsWith('#')).length
@@ -577,6 +643,11 @@ function table (report: { machine: ReturnType<typeof machine>, database: string,
     login?: { hashMs: number, singleClient: { p50Ms: number, p99Ms: number }, concurrent: { loginsPerS: number, p50Ms: number, p99Ms: number }, hashCoresUsed: number }
     storm?: { alone: ReturnType<typeof pick>, during: ReturnType<typeof pick>, p99Ratio: number, throughputRatio: number, memory: { peakRssMiB: number } }
     scale?: { small: ReturnType<typeof pick> & { sessions: number }, large: ReturnType<typeof pick> & { sessions: number }, ratio: number }
+    people?: {
+      small: { accounts: number, list: ReturnType<typeof pick>, search: ReturnType<typeof pick> }
+      large: { accounts: number, list: ReturnType<typeof pick>, search: ReturnType<typeof pick> }
+      ratio: { list: number, search: number }
+    }
   }
   const rows: Array<[string, string, string]> = []
   const check = (ok: boolean) => ok ? 'met' : 'MISSED'
@@ -608,6 +679,15 @@ function table (report: { machine: ReturnType<typeof machine>, database: string,
     rows.push(['   ratio', r.scale.ratio.toFixed(2), `>= 0.90 ${check(r.scale.ratio >= 0.9)}`])
   }
   if (r.storm !== undefined) rows.push(['6. peak RSS during the storm', `${r.storm.memory.peakRssMiB} MiB`, `<= 150 MiB ${check(r.storm.memory.peakRssMiB <= 150)}`])
+  if (r.people !== undefined) {
+    const { small, large, ratio } = r.people
+    for (const kind of ['list', 'search'] as const) {
+      const name = kind === 'list' ? 'people page' : `people search "${PEOPLE_SEARCH}"`
+      rows.push([`${kind === 'list' ? '7.' : '  '} ${name}, ${small.accounts.toLocaleString('en')}`, `${small[kind].rps} req/s, p99 ${ms(small[kind].p99Ms)}`, ''])
+      rows.push([`   ${name}, ${large.accounts.toLocaleString('en')}`, `${large[kind].rps} req/s, p99 ${ms(large[kind].p99Ms)}`, ''])
+      rows.push(['   ratio', ratio[kind].toFixed(2), `>= 0.80 ${check(ratio[kind] >= 0.8)}`])
+    }
+  }
   const w0 = Math.max(...rows.map((x) => x[0].length), 6)
   const w1 = Math.max(...rows.map((x) => x[1].length), 6)
   const w2 = Math.max(...rows.map((x) => x[2].length), 6)

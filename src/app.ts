@@ -36,6 +36,7 @@ import { authRoutes } from './routes/auth.js'
 import { pageRoutes } from './routes/pages.js'
 import { petRoutes } from './routes/pets.js'
 import { recoveryRoutes } from './routes/recovery.js'
+import { staffPeopleRoutes } from './routes/staff-people.js'
 import { verificationRoutes } from './routes/verification.js'
 import { twoFactorRoutes } from './routes/two-factor.js'
 import { PUBLIC_DIR } from './paths.js'
@@ -251,6 +252,7 @@ export async function buildApp (config: Config, options: AppOptions = {}): Promi
   await app.register(accountRoutes, { services })
   await app.register(twoFactorRoutes, { services })
   await app.register(petRoutes, { services })
+  await app.register(staffPeopleRoutes, { services })
 
   outbox.start()
   return app

@@ -19,6 +19,14 @@ export interface BenchDb {
   /** Marks these sessions as just used, so that no last-seen write falls inside a measurement. */
   touchSessions: (ids: readonly string[], now: number) => Promise<void>
   countSessions: () => Promise<number>
+  /**
+   * Adds `count` accounts named `${prefix}-<n>@bench.example` ("Bench <prefix> <n>"), created one second
+   * apart before `now`, with a dummy password hash nobody can log in with: the people page's rows.
+   */
+  insertAccounts: (prefix: string, count: number, now: number) => Promise<void>
+  /** Removes the accounts insertAccounts added with this prefix. */
+  deleteAccounts: (prefix: string) => Promise<void>
+  countUsers: () => Promise<number>
   /** Bytes the database occupies (file and WAL, or the PostgreSQL database). */
   sizeBytes: () => Promise<number>
   close: () => Promise<void>
@@ -26,6 +34,14 @@ export interface BenchDb {
 
 const SESSION_LIFETIME_MS = 12 * 60 * 60 * 1000
 const FILLER_BATCH = 100_000
+const ACCOUNT_SPACING_MS = 1000
+/** Not an argon2 hash: no password verifies against it. */
+const DUMMY_PASSWORD_HASH = 'bench-no-password'
+
+/** The address range of the accounts insertAccounts adds with this prefix (for a range delete on the unique index). */
+function accountRange (prefix: string): [string, string] {
+  return [`${prefix}-`, `${prefix}.`]
+}
 const USER_AGENT = 'paws-bench'
 
 /** A session token as the site issues them (32 random bytes, base64url) and its id (SHA-256, hex). */
@@ -43,7 +59,25 @@ export function openSqlite (file: string): BenchDb {
     with recursive n(i) as (select 1 union all select i + 1 from n where i < ?)
     select lower(hex(randomblob(32))), ?, ?, ?, ?, 0, '${USER_AGENT} filler', '127.0.0.1' from n`)
   const touch = db.prepare('update sessions set last_seen_at = ? where id = ?')
+  const accounts = db.prepare(`insert into users (email, full_name, name_key, password_hash, role, created_at, email_verified_at)
+    with recursive n(i) as (select ? union all select i + 1 from n where i < ?)
+    select ? || '-' || i || '@bench.example', 'Bench ' || ? || ' ' || i, 'bench ' || lower(?) || ' ' || i, '${DUMMY_PASSWORD_HASH}', 'adopter', ? - i * ${ACCOUNT_SPACING_MS}, null from n`)
   return {
+    insertAccounts: async (prefix, count, now) => {
+      for (let done = 0; done < count;) {
+        const n = Math.min(FILLER_BATCH, count - done)
+        db.transaction(() => { accounts.run(done, done + n - 1, prefix, prefix, prefix, now) })()
+        done += n
+        await new Promise((resolve) => setImmediate(resolve))
+      }
+      db.pragma('wal_checkpoint(TRUNCATE)')
+    },
+    deleteAccounts: async (prefix) => {
+      const [from, to] = accountRange(prefix)
+      db.prepare('delete from users where email >= ? and email < ?').run(from, to)
+      db.pragma('wal_checkpoint(TRUNCATE)')
+    },
+    countUsers: async () => (db.prepare('select count(*) as n from users').get() as { n: number }).n,
     userId: async (email) => {
       const row = db.prepare('select id from users where email = ?').get(email) as { id: number } | undefined
       if (row === undefined) throw new Error(`no user ${email}`)
@@ -83,6 +117,22 @@ export async function openPostgres (url: string): Promise<BenchDb> {
   const client = new pg.Client({ connectionString: url })
   await client.connect()
   return {
+    insertAccounts: async (prefix, count, now) => {
+      for (let done = 0; done < count;) {
+        const n = Math.min(FILLER_BATCH, count - done)
+        await client.query(`insert into users (email, full_name, name_key, password_hash, role, created_at, email_verified_at)
+          select $1 || '-' || i || '@bench.example', 'Bench ' || $1 || ' ' || i, 'bench ' || lower($1) || ' ' || i, '${DUMMY_PASSWORD_HASH}', 'adopter', $2::bigint - i * ${ACCOUNT_SPACING_MS}, null
+          from generate_series($3::int, $4::int) as i`, [prefix, now, done, done + n - 1])
+        done += n
+      }
+      await client.query('vacuum analyze users')
+    },
+    deleteAccounts: async (prefix) => {
+      const [from, to] = accountRange(prefix)
+      await client.query('delete from users where email >= $1 and email < $2', [from, to])
+      await client.query('vacuum analyze users')
+    },
+    countUsers: async () => Number((await client.query<{ n: string }>('select count(*) as n from users')).rows[0]!.n),
     userId: async (email) => {
       const result = await client.query<{ id: number }>('select id from users where email = $1', [email])
       if (result.rows[0] === undefined) throw new Error(`no user ${email}`)

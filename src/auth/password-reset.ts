@@ -3,6 +3,7 @@
  * PASSWORD_RESET_TTL_MINUTES, to the account's address, and nothing to an unknown one; at most a few
  * such emails an account an hour. Using the link sets the password, ends every session of the account,
  * kills every other reset link, clears the login lock and mails a notice; it does not sign anyone in.
+ * A suspended account is sent nothing and its links do nothing.
  */
 import { enqueueMail } from '../mail/outbox.js'
 import { passwordResetMail } from '../mail/messages/password-reset.js'
@@ -15,13 +16,15 @@ import type { OneTimeToken } from '../db/schema.js'
 import { type AccountMailDeps, type Requester, resetLink } from './account-mail.js'
 import { findLinkToken, issueLinkToken, takeLinkToken } from './one-time-tokens.js'
 
-export type ResetRequestOutcome = 'sent' | 'unknown-email' | 'capped'
+export type ResetRequestOutcome = 'sent' | 'unknown-email' | 'capped' | 'suspended'
 
 /** Mails a reset link if the address has an account and its hourly cap allows. The caller answers the same in every case. */
 export async function requestPasswordReset (deps: AccountMailDeps, email: string, who: Requester): Promise<ResetRequestOutcome> {
   const { db, clock, config, outbox, throttle } = deps
   const user = await findUserByEmail(db.kysely, email)
   if (user === undefined) return 'unknown-email'
+  // A suspended account gets no link: the team restores it first.
+  if (user.suspended_at !== null) return 'suspended'
   if (!(await throttle.takeResetEmail(user.id)).allowed) return 'capped'
   await db.kysely.transaction().execute(async (trx) => {
     const now = clock()
@@ -50,7 +53,8 @@ export async function resetPassword (deps: AccountMailDeps, token: string, newPa
     const now = clock()
     const link = await takeLinkToken(trx, token, ['password_reset'], now)
     const user = link === undefined ? undefined : await findUserById(trx, link.user_id)
-    if (link === undefined || user === undefined) return null
+    // Suspension deletes the account's links; a link that outlived it anyway is refused like an unknown one.
+    if (link === undefined || user === undefined || user.suspended_at !== null) return null
     // Following a link sent to the address proves it is the owner's, as confirming it would.
     const confirms = user.email_verified_at === null && user.email === link.email
     await trx.updateTable('users').set({ password_hash: passwordHash, ...(confirms ? { email_verified_at: now } : {}) }).where('id', '=', user.id).execute()

@@ -232,7 +232,8 @@ export type SecondFactorOutcome =
 export async function completeSecondFactor (deps: TwoFactorDeps, pending: PendingLogin, code: string, who: Requester): Promise<SecondFactorOutcome> {
   const { db, clock } = deps
   const user = await findUserById(db.kysely, pending.user_id)
-  if (user === undefined || user.two_factor_enabled_at === null) {
+  // Suspended or 2FA turned off since the password step: the login starts again (and is refused there).
+  if (user === undefined || user.two_factor_enabled_at === null || user.suspended_at !== null) {
     await q.deletePendingLogin(db.kysely, pending.id)
     return { outcome: 'expired' }
   }

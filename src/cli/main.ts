@@ -12,7 +12,8 @@ import { connect, type Db, isUniqueViolation } from '../db/connect.js'
 import { migrateToLatest } from '../db/migrate.js'
 import { recordEvent } from '../db/queries/events.js'
 import { deleteUserSessions, listUserSessions } from '../db/queries/sessions.js'
-import { findUserByEmail, insertUser, setRole } from '../db/queries/users.js'
+import { findUserByEmail, insertUser } from '../db/queries/users.js'
+import { changeRole as changeAccountRole } from '../auth/people.js'
 import type { Role } from '../db/schema.js'
 import { emailField, newPasswordField, text } from '../http/forms.js'
 import { describeDevice, formatDateTime } from '../views/format.js'
@@ -40,7 +41,8 @@ Commands:
 
 class CliError extends Error {}
 
-const OPERATOR = { ip: 'cli', userAgent: 'paws cli' }
+/** The operator at the CLI: no staff account acts, and the history shows ip 'cli'. */
+const OPERATOR = { id: null, ip: 'cli', userAgent: 'paws cli' }
 
 async function accountByEmail (db: Db, raw: string | undefined) {
   const email = emailField.safeParse(raw ?? '')
@@ -50,14 +52,16 @@ async function accountByEmail (db: Db, raw: string | undefined) {
   return user
 }
 
+/** The team's rule holds here too: the last staff account that can log in is not demoted. */
 async function changeRole (db: Db, raw: string | undefined, role: Role, io: Io): Promise<void> {
   const user = await accountByEmail(db, raw)
-  if (user.role === role) {
+  const outcome = await changeAccountRole({ db, clock: Date.now }, OPERATOR, user.id, role)
+  if (outcome === 'unchanged') {
     io.stdout.write(`${user.email} is already ${role}; nothing changed.\n`)
     return
   }
-  await setRole(db.kysely, user.id, role)
-  await recordEvent(db.kysely, user.id, 'role_changed', { ...OPERATOR, now: Date.now() })
+  if (outcome === 'last-staff') throw new CliError(`${user.email} is the last staff account that can log in; make someone else staff first.`)
+  if (outcome !== 'done') throw new CliError(`${user.email}: not changed (${outcome}).`)
   io.stdout.write(`${user.email} is now ${role}.\n`)
 }
 

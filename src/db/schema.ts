@@ -23,6 +23,12 @@ export interface UsersTable {
   two_factor_enabled_at: number | null
   /** The last TOTP time step a code was accepted at: a code of this step or an earlier one is refused. */
   two_factor_last_step: number | null
+  /** When the rescue team suspended the account; null while it may log in. */
+  suspended_at: Generated<number | null>
+  /** Why, as the team wrote it; shown to the team only. */
+  suspension_reason: Generated<string | null>
+  /** JavaScript's toLowerCase of full_name, for the prefix search of the people page (insertUser fills it). */
+  name_key: Generated<string>
 }
 
 export interface PetsTable {
@@ -57,6 +63,9 @@ export type AccountEventType =
   | 'password_reset_requested' | 'password_reset' | 'email_verified' | 'email_change_requested' | 'email_changed' | 'mail_failed'
   | 'two_factor_enabled' | 'two_factor_disabled' | 'recovery_codes_generated' | 'recovery_code_used' | 'two_factor_reset'
   | 'two_factor_failed'
+  | 'suspended' | 'restored' | 'login_suspended' | 'staff_ended_session' | 'staff_ended_sessions'
+  /** On a staff member's own history: something they did to another account (detail names it). */
+  | 'staff_action'
 
 export interface AccountEventsTable {
   id: Generated<number>
@@ -65,6 +74,10 @@ export interface AccountEventsTable {
   ip: string
   user_agent: string
   created_at: number
+  /** The staff member who acted on this account; null when the owner (or the operator's CLI, ip 'cli') did. */
+  actor_user_id: Generated<number | null>
+  /** What the event needs said: the new role, the suspension reason, the account a staff action was on. */
+  detail: Generated<string | null>
 }
 
 export type OneTimeTokenPurpose = 'password_reset' | 'email_verification' | 'email_change'

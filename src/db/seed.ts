@@ -31,7 +31,7 @@ export async function seedDemoData (db: Db, hasher: PasswordHasher, now: number)
       await trx.selectFrom('pets').select('id').limit(1).executeTakeFirst()
     if (used !== undefined) return false
     await trx.insertInto('users').values({
-      email: DEMO_STAFF.email, full_name: DEMO_STAFF.fullName, password_hash: passwordHash, role: 'staff', created_at: now, email_verified_at: now
+      email: DEMO_STAFF.email, full_name: DEMO_STAFF.fullName, name_key: DEMO_STAFF.fullName.toLowerCase(), password_hash: passwordHash, role: 'staff', created_at: now, email_verified_at: now
     }).execute()
     await trx.insertInto('pets').values(DEMO_PETS.map((pet, i) => ({
       ...pet, name_key: pet.name.toLowerCase(), created_at: now + i, updated_at: now + i

@@ -23,7 +23,14 @@ export const FLASH_MESSAGES = {
   'login-expired': 'Your login took too long. Please log in again.',
   'two-factor-ended': 'Too many wrong codes. Please log in again.',
   'two-factor-disabled': 'Two-factor authentication is off.',
-  'staff-two-factor-required': 'The rescue team\'s accounts need two-factor authentication. Please set it up to continue.'
+  'staff-two-factor-required': 'The rescue team\'s accounts need two-factor authentication. Please set it up to continue.',
+  'person-suspended': 'The account is suspended and every one of its sessions has ended.',
+  'person-restored': 'The account is restored: it can log in again.',
+  'person-role-changed': 'The role has been changed.',
+  'person-session-ended': 'That session has been ended.',
+  'person-sessions-ended': 'Every session of the account has been ended.',
+  'person-reset-sent': 'A password reset link is on its way to their email address.',
+  'person-unchanged': 'Nothing to change: the account is already like that.'
 } as const
 
 export type FlashKey = keyof typeof FLASH_MESSAGES

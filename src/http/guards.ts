@@ -17,11 +17,14 @@ export async function requireUser (request: FastifyRequest, reply: FastifyReply)
   if (request.user === null) return sendToLogin(request, reply)
 }
 
-/** Staff only; with REQUIRE_STAFF_TWO_FACTOR, staff without two-factor authentication are sent to set it up first. */
+/**
+ * The one gate of every staff page (pets, people): staff only; with REQUIRE_STAFF_TWO_FACTOR, staff without
+ * two-factor authentication are sent to set it up first.
+ */
 export async function requireStaff (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> {
   if (request.user === null) return sendToLogin(request, reply)
   if (request.user.role !== 'staff') {
-    throw new HttpError(403, 'Staff only', 'Only the rescue team can change pets. If you think you should have access, please contact us.', 'not staff')
+    throw new HttpError(403, 'Staff only', 'Only the rescue team can do this. If you think you should have access, please contact us.', 'not staff')
   }
   const { services } = request.server
   if (services.config.twoFactor.requiredForStaff && !request.user.twoFactorEnabled) {

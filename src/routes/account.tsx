@@ -68,7 +68,7 @@ export async function showAccount (services: Services, request: FastifyRequest, 
         remember: s.remember === 1,
         current: s.id === current
       }))}
-      events={events.map((e) => ({ type: e.type, ip: e.ip, at: e.created_at }))}
+      events={events.map((e) => ({ type: e.type, ip: e.ip, at: e.created_at, byTeam: e.actor_user_id !== null && e.actor_user_id !== user.id, detail: e.detail }))}
       passwordErrors={forms.passwordErrors}
       emailErrors={forms.emailErrors}
       newEmail={forms.newEmail ?? ''}

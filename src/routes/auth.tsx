@@ -26,6 +26,7 @@ import { EMAIL_TAKEN } from '../auth/email-verification.js'
 
 export const WRONG_CREDENTIALS = 'Wrong credentials. Please try again.'
 export { EMAIL_TAKEN } from '../auth/email-verification.js'
+export const ACCOUNT_SUSPENDED = 'This account is suspended. Please contact the rescue team.'
 export const CONFIRM_EMAIL_FIRST = 'Please confirm your email address first. We have sent you a new link.'
 /** Home, marked so that it shows "You have been logged out." once (see the logout route). */
 export const LOGGED_OUT_HOME = '/?logged-out'
@@ -77,6 +78,12 @@ export async function authRoutes (app: FastifyInstance, { services }: { services
       request.log.info({ userId: user?.id }, 'login failed')
       if (user !== undefined) await recordEvent(db.kysely, user.id, 'login_failed', { ...info, now: clock() })
       return render(reply, <LoginPage ctx={pageContext(request, reply, services)} email={email} remember={remember} next={next} error={WRONG_CREDENTIALS} />, 401)
+    }
+    if (user.suspended_at !== null) {
+      // The password was right, but the team has suspended the account: no session, and the attempt is on the record.
+      await recordEvent(db.kysely, user.id, 'login_suspended', { ...info, now: clock() })
+      request.log.info({ userId: user.id }, 'login refused: account suspended')
+      return render(reply, <LoginPage ctx={pageContext(request, reply, services)} email={email} remember={remember} next={next} error={ACCOUNT_SUSPENDED} />, 403)
     }
     if (hasher.needsRehash(user.password_hash)) {
       await updatePasswordHash(db.kysely, user.id, await hasher.hash(password))

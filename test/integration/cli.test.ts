@@ -64,6 +64,31 @@ describe('cli', () => {
     expect(await cli(['promote', 'nobody@example.com'])).toMatchObject({ code: 1, err: 'No account has the email nobody@example.com.\n' })
   })
 
+  it('promote, demote and revoke record the events with the operator as actor (ip "cli", no staff id)', async () => {
+    const browser = new TestBrowser(t.app)
+    await browser.signup('Operated', 'operated@example.com', 'operated on a lot 5')
+    await cli(['promote', 'operated@example.com'])
+    await cli(['demote', 'operated@example.com'])
+    await cli(['revoke', 'operated@example.com'])
+    const id = (await t.db.kysely.selectFrom('users').select('id').where('email', '=', 'operated@example.com').executeTakeFirstOrThrow()).id
+    const events = await t.db.kysely.selectFrom('account_events').select(['type', 'ip', 'actor_user_id', 'detail'])
+      .where('user_id', '=', id).where('ip', '=', 'cli').orderBy('id').execute()
+    expect(events).toEqual([
+      { type: 'role_changed', ip: 'cli', actor_user_id: null, detail: 'staff' },
+      { type: 'role_changed', ip: 'cli', actor_user_id: null, detail: 'adopter' },
+      { type: 'sessions_revoked', ip: 'cli', actor_user_id: null, detail: null }
+    ])
+  })
+
+  it('demote refuses the last staff account that can log in', async () => {
+    const staffEmails = (await t.db.kysely.selectFrom('users').select('email').where('role', '=', 'staff').where('suspended_at', 'is', null).execute()).map((u) => u.email)
+    for (const email of staffEmails.filter((e) => e !== DEMO_STAFF.email)) expect((await cli(['demote', email])).code).toBe(0)
+    const res = await cli(['demote', DEMO_STAFF.email])
+    expect(res).toMatchObject({ code: 1, err: `${DEMO_STAFF.email} is the last staff account that can log in; make someone else staff first.\n` })
+    expect(await role(DEMO_STAFF.email)).toBe('staff')
+    for (const email of staffEmails.filter((e) => e !== DEMO_STAFF.email)) await cli(['promote', email])
+  })
+
   it('sessions lists an account’s sessions and revoke ends them all', async () => {
     // The CLI reads the real clock: the app's sessions must be live by it, whatever the day.
     t.clock.set(Date.now())

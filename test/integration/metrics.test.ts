@@ -139,8 +139,15 @@ describe('metrics of the mail outbox and the second factor', () => {
 
       // A message that waits (enqueued straight into the table, as a rolled-forward clock would leave it).
       await app.db.kysely.insertInto('mail_outbox').values({
-        user_id: null, kind: 'test', recipient: 'waiting@example.com', subject: 'Waiting', text_body: '', html_body: '',
-        created_at: app.clock() - 90_000, attempts: 1, next_attempt_at: app.clock() + 3_600_000
+        user_id: null,
+        kind: 'test',
+        recipient: 'waiting@example.com',
+        subject: 'Waiting',
+        text_body: '',
+        html_body: '',
+        created_at: app.clock() - 90_000,
+        attempts: 1,
+        next_attempt_at: app.clock() + 3_600_000
       }).execute()
       e = await read()
       expect(value(e, 'paws_mail_outbox_waiting')).toBe(1)
@@ -156,4 +163,3 @@ describe('metrics of the mail outbox and the second factor', () => {
     }
   })
 })
-

@@ -95,7 +95,7 @@ describe('everyone else', () => {
     for (const [url, fields] of [['/pets/new', { name: 'Intruder', age: '1', bio: '' }], [`/pets/${id}`, { name: 'Hacked', age: '1', bio: '' }], [`/pets/${id}/delete`, {}]] as const) {
       const res = await adopter.post(url, fields, { from: '/' })
       expect(res.statusCode, url).toBe(403)
-      expect(res.body).toContain('Only the rescue team can change pets.')
+      expect(res.body).toContain('Only the rescue team can do this.')
     }
     expect(await petNames()).toEqual(before)
   })

@@ -334,4 +334,3 @@ describe('rotating SECRET_KEY', () => {
     }
   })
 })
-

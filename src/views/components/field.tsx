@@ -5,7 +5,7 @@
 export interface FieldProps {
   name: string
   label: string
-  type?: 'text' | 'email' | 'password' | 'number'
+  type?: 'text' | 'email' | 'password' | 'number' | 'search'
   value?: string
   error?: string | undefined
   autocomplete?: string

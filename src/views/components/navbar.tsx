@@ -31,6 +31,7 @@ export function Navbar ({ ctx }: { ctx: PageContext }): JSX.Element {
             )
           : (
             <>
+              {ctx.user.role === 'staff' && <NavLink href='/staff/people' path={ctx.path} label='People' />}
               <li><a href='/account' class='nav-user' aria-current={ctx.path === '/account' ? 'page' : undefined} safe>{ctx.user.fullName}</a></li>
               <li>
                 <form method='post' action='/logout' class='inline-form'>

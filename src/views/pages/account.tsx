@@ -6,6 +6,7 @@ import type { AccountEventType } from '../../db/schema.js'
 import type { PageContext } from '../context.js'
 import { Layout } from '../layout.js'
 import { CsrfField } from '../components/csrf-field.js'
+import { DataTable } from '../components/data-table.js'
 import { Field } from '../components/field.js'
 import { formatDate, formatDateTime, isoTime } from '../format.js'
 
@@ -23,6 +24,9 @@ export interface AccountEventView {
   type: AccountEventType
   ip: string
   at: number
+  /** Someone of the rescue team did it, not the owner. */
+  byTeam: boolean
+  detail: string | null
 }
 
 export type PasswordErrors = Partial<Record<'currentPassword' | 'newPassword' | 'confirmPassword', string>>
@@ -40,7 +44,7 @@ export interface AccountPageProps {
   newEmail?: string
 }
 
-const EVENT_LABELS: Record<AccountEventType, string> = {
+export const EVENT_LABELS: Record<AccountEventType, string> = {
   signup: 'Account created',
   login: 'Logged in',
   login_failed: 'Failed login',
@@ -62,7 +66,23 @@ const EVENT_LABELS: Record<AccountEventType, string> = {
   recovery_codes_generated: 'New recovery codes made',
   recovery_code_used: 'Logged in with a recovery code',
   two_factor_reset: 'Two-factor authentication reset by an operator',
-  two_factor_failed: 'Wrong two-factor code'
+  two_factor_failed: 'Wrong two-factor code',
+  suspended: 'Account suspended',
+  restored: 'Account restored',
+  login_suspended: 'Login refused: the account is suspended',
+  staff_ended_session: 'Session ended',
+  staff_ended_sessions: 'Every session ended',
+  staff_action: 'Action on another account'
+}
+
+/** Events whose detail the owner sees (the new role, the account a staff action was on); a suspension's reason is for the team. */
+const DETAIL_SHOWN: ReadonlySet<AccountEventType> = new Set(['role_changed', 'staff_action'])
+
+/** "Role changed by the rescue team: staff": the label, who did it when not the owner, and what the owner may read of it. */
+function describeEvent (e: AccountEventView): string {
+  const by = e.byTeam ? ' by the rescue team' : ''
+  const detail = DETAIL_SHOWN.has(e.type) && e.detail !== null ? `: ${e.detail}` : ''
+  return `${EVENT_LABELS[e.type]}${by}${detail}`
 }
 
 function When ({ ms }: { ms: number }): JSX.Element {
@@ -119,32 +139,26 @@ export function AccountPage ({ ctx, account, recoveryCodesLeft, sessions, events
 
       <section aria-labelledby='sessions-heading' class='panel'>
         <h2 id='sessions-heading'>Where you are signed in</h2>
-        <div class='table-wrap'>
-          <table class='stack-table'>
-            <caption class='visually-hidden'>Active sessions</caption>
-            <thead><tr><th scope='col'>Device</th><th scope='col'>IP address</th><th scope='col'>Last seen</th><th scope='col'><span class='visually-hidden'>Action</span></th></tr></thead>
-            <tbody>
-              {sessions.map((s) => (
-                <tr>
-                  <td data-label='Device'><span safe>{s.device}</span>{s.current && <strong class='badge'>this device</strong>}{s.remember && <span class='badge badge-quiet'>remembered</span>}</td>
-                  <td data-label='IP address' safe>{s.ip}</td>
-                  <td data-label='Last seen'><When ms={s.lastSeenAt} /></td>
-                  <td>
-                    {s.current
-                      ? ''
-                      : (
-                        <form method='post' action='/account/sessions/end' class='inline-form'>
-                          <CsrfField token={token} />
-                          <input type='hidden' name='sessionId' value={s.id} />
-                          <button type='submit' class='button button-small button-secondary'>End session<span class='visually-hidden'> on <span safe>{s.device}</span></span></button>
-                        </form>
-                        )}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <DataTable caption='Active sessions' columns={['Device', 'IP address', 'Last seen', { hidden: 'Action' }]}>
+          {sessions.map((s) => (
+            <tr>
+              <td data-label='Device'><span safe>{s.device}</span>{s.current && <strong class='badge'>this device</strong>}{s.remember && <span class='badge badge-quiet'>remembered</span>}</td>
+              <td data-label='IP address' safe>{s.ip}</td>
+              <td data-label='Last seen'><When ms={s.lastSeenAt} /></td>
+              <td>
+                {s.current
+                  ? ''
+                  : (
+                    <form method='post' action='/account/sessions/end' class='inline-form'>
+                      <CsrfField token={token} />
+                      <input type='hidden' name='sessionId' value={s.id} />
+                      <button type='submit' class='button button-small button-secondary'>End session<span class='visually-hidden'> on <span safe>{s.device}</span></span></button>
+                    </form>
+                    )}
+              </td>
+            </tr>
+          ))}
+        </DataTable>
         {others > 0 && (
           <form method='post' action='/account/sessions/end-others' class='form'>
             <CsrfField token={token} />
@@ -170,17 +184,11 @@ export function AccountPage ({ ctx, account, recoveryCodesLeft, sessions, events
         {events.length === 0
           ? <p>No activity yet.</p>
           : (
-            <div class='table-wrap'>
-              <table class='stack-table'>
-                <caption class='visually-hidden'>The last 20 events on your account</caption>
-                <thead><tr><th scope='col'>What</th><th scope='col'>When</th><th scope='col'>IP address</th></tr></thead>
-                <tbody>
-                  {events.map((e) => (
-                    <tr><td data-label='What' safe>{EVENT_LABELS[e.type]}</td><td data-label='When'><When ms={e.at} /></td><td data-label='IP address' safe>{e.ip}</td></tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
+            <DataTable caption='The last 20 events on your account' columns={['What', 'When', 'IP address']}>
+              {events.map((e) => (
+                <tr><td data-label='What' safe>{describeEvent(e)}</td><td data-label='When'><When ms={e.at} /></td><td data-label='IP address' safe>{e.ip}</td></tr>
+              ))}
+            </DataTable>
             )}
       </section>
     </Layout>
