@@ -9,12 +9,14 @@ import * as initial from './migrations/2026-11-25T1200-initial.js'
 import * as throttleCounters from './migrations/2026-11-25T1800-throttle-counters.js'
 import * as mailAndLinks from './migrations/2026-12-04T1200-mail-and-links.js'
 import * as twoFactor from './migrations/2026-12-04T1300-two-factor.js'
+import * as passkeys from './migrations/2026-12-04T1500-passkeys.js'
 
 export const migrations: Record<string, Migration> = {
   '2026-11-25T1200-initial': initial,
   '2026-11-25T1800-throttle-counters': throttleCounters,
   '2026-12-04T1200-mail-and-links': mailAndLinks,
-  '2026-12-04T1300-two-factor': twoFactor
+  '2026-12-04T1300-two-factor': twoFactor,
+  '2026-12-04T1500-passkeys': passkeys
 }
 
 function migrator (kysely: Kysely<any>): Migrator {
