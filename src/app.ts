@@ -16,6 +16,7 @@ import { redactTokenPaths } from './http/token-paths.js'
 import { createOutbox, type Outbox } from './mail/outbox.js'
 import { createSecretBox } from './auth/secret-box.js'
 import { deleteExpiredPendingLogins } from './db/queries/two-factor.js'
+import { deleteExpiredChallenges } from './db/queries/passkeys.js'
 import { createMailTransport } from './mail/transport.js'
 import type { Config } from './config.js'
 import { connect, type Db } from './db/connect.js'
@@ -23,6 +24,7 @@ import { migrateToLatest } from './db/migrate.js'
 import { seedDemoData } from './db/seed.js'
 import { cookieNames } from './http/cookies.js'
 import { csrfPlugin } from './http/csrf.js'
+import { BODY_LIMIT_BYTES } from './http/forms.js'
 import { registerErrorPages } from './http/errors.js'
 import { requestLogger } from './http/request-logger.js'
 import { registerSecurityHeaders } from './http/security-headers.js'
@@ -34,7 +36,9 @@ import { petRoutes } from './routes/pets.js'
 import { recoveryRoutes } from './routes/recovery.js'
 import { verificationRoutes } from './routes/verification.js'
 import { twoFactorRoutes } from './routes/two-factor.js'
-import { PUBLIC_DIR } from './paths.js'
+import { passkeyRoutes } from './routes/passkeys.js'
+import { PUBLIC_DIR, WEBAUTHN_BROWSER_BUNDLE_DIR } from './paths.js'
+import { WEBAUTHN_BROWSER_PREFIX } from './views/components/passkey-script.js'
 import { createPetCatalog } from './pets/catalog.js'
 import type { Services } from './services.js'
 import { deleteExpiredTokens } from './db/queries/one-time-tokens.js'
@@ -46,7 +50,7 @@ declare module 'fastify' {
   }
 }
 
-export const BODY_LIMIT_BYTES = 64 * 1024
+export { BODY_LIMIT_BYTES }
 
 export interface AppOptions {
   clock?: Clock
@@ -193,8 +197,10 @@ export async function buildApp (config: Config, options: AppOptions = {}): Promi
   }
   app.decorate('services', services)
   const sweepTimer = setInterval(() => {
-    Promise.all([sessions.sweep(), deleteExpiredTokens(db.kysely, clock()), deleteExpiredPendingLogins(db.kysely, clock())]).then(
-      ([n, links, pending]) => { if (n + links + pending > 0) app.log.info({ deleted: n, expiredLinks: links, expiredPendingLogins: pending }, 'expired sessions and links swept') },
+    Promise.all([sessions.sweep(), deleteExpiredTokens(db.kysely, clock()), deleteExpiredPendingLogins(db.kysely, clock()), deleteExpiredChallenges(db.kysely, clock())]).then(
+      ([n, links, pending, challenges]) => {
+        if (n + links + pending + challenges > 0) app.log.info({ deleted: n, expiredLinks: links, expiredPendingLogins: pending, expiredChallenges: challenges }, 'expired sessions and links swept')
+      },
       (error: unknown) => { app.log.error({ err: error }, 'session sweep failed') }
     )
   }, config.session.sweepIntervalMs)
@@ -212,6 +218,17 @@ export async function buildApp (config: Config, options: AppOptions = {}): Promi
     list: false
   })
 
+  // @simplewebauthn/browser's prebuilt bundle, straight from the installed package (the version package.json pins).
+  await app.register(fastifyStatic, {
+    root: WEBAUTHN_BROWSER_BUNDLE_DIR,
+    prefix: WEBAUTHN_BROWSER_PREFIX,
+    maxAge: '1d',
+    index: false,
+    list: false,
+    decorateReply: false,
+    allowedPath: (path) => path === '/index.umd.min.js'
+  })
+
   await app.register(sessionPlugin, { services })
   await app.register(csrfPlugin, { services })
 
@@ -223,6 +240,7 @@ export async function buildApp (config: Config, options: AppOptions = {}): Promi
   await app.register(verificationRoutes, { services })
   await app.register(accountRoutes, { services })
   await app.register(twoFactorRoutes, { services })
+  await app.register(passkeyRoutes, { services })
   await app.register(petRoutes, { services })
 
   outbox.start()

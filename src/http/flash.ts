@@ -23,6 +23,9 @@ export const FLASH_MESSAGES = {
   'login-expired': 'Your login took too long. Please log in again.',
   'two-factor-ended': 'Too many wrong codes. Please log in again.',
   'two-factor-disabled': 'Two-factor authentication is off.',
+  'passkey-added': 'Your passkey has been added.',
+  'passkey-renamed': 'Your passkey has been renamed.',
+  'passkey-removed': 'Your passkey has been removed. It can no longer log in.',
   'staff-two-factor-required': 'The rescue team\'s accounts need two-factor authentication. Please set it up to continue.'
 } as const
 
