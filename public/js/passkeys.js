@@ -56,15 +56,20 @@ function setUpLogin (root) {
   }
   const button = reveal(root)
 
-  // Conditional mediation: passkeys offered in the email field's autofill. Its challenge is asked for first,
-  // so that a click's challenge (the cookie the server reads) always comes after it.
-  const autofill = (async () => {
-    if (!await browserSupportsWebAuthnAutofill()) return
-    const options = await postJson('/passkeys/login/options', csrf, {})
-    startAuthentication({ optionsJSON: options, useBrowserAutofill: true }).then(finish).catch((error) => {
-      if (!isAbort(error)) status.textContent = messageFor(error)
-    })
-  })().catch(() => {})
+  // Conditional mediation: passkeys offered in the email field's autofill, asked for when the field first
+  // gets the focus (a page view that never uses the form costs the server nothing). A click waits for that
+  // request first, so that its own challenge (the cookie the server reads) is always the later one.
+  let autofill = Promise.resolve()
+  const email = document.getElementById('field-email')
+  email?.addEventListener('focus', () => {
+    autofill = (async () => {
+      if (!await browserSupportsWebAuthnAutofill()) return
+      const options = await postJson('/passkeys/login/options', csrf, {})
+      startAuthentication({ optionsJSON: options, useBrowserAutofill: true }).then(finish).catch((error) => {
+        if (!isAbort(error)) status.textContent = messageFor(error)
+      })
+    })().catch(() => {})
+  }, { once: true })
 
   button.addEventListener('click', async () => {
     button.disabled = true

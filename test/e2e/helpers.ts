@@ -15,6 +15,7 @@ import { fileURLToPath } from 'node:url'
 import type { AxeResults } from 'axe-core'
 import { type Browser, type BrowserContext, type BrowserContextOptions, chromium, type Locator, type Page } from 'playwright-core'
 import { freePort } from '../helpers/ports.js'
+import { startTestSmtp } from '../helpers/smtp.js'
 
 export const PROJECT_ROOT = resolvePath(fileURLToPath(new URL('.', import.meta.url)), '../..')
 export const SCREENS_DIR = join(PROJECT_ROOT, 'test-results', 'screens')
@@ -81,6 +82,8 @@ async function startOnce (dir: string, port: number, env: Record<string, string>
       LOG_LEVEL: 'warn',
       // The journeys create several accounts from one address; the sign-up throttle has its own tests.
       SIGNUPS_PER_IP_PER_HOUR: '100',
+      // localhost, not 127.0.0.1: WebAuthn's RP ID (PUBLIC_URL's host) must be a domain name.
+      PUBLIC_URL: `http://localhost:${port}`,
       ...env
     },
     stdio: ['ignore', 'pipe', 'pipe', 'ipc']
@@ -123,14 +126,16 @@ async function startOnce (dir: string, port: number, env: Record<string, string>
 export async function startServer (env: Record<string, string> = {}): Promise<RunningServer> {
   if (!existsSync(SERVER_ENTRY)) throw new Error(`${SERVER_ENTRY} is missing: run \`npm run build\` first (npm test does).`)
   const dir = await mkdtemp(join(tmpdir(), 'paws-e2e-'))
+  const smtp = await startTestSmtp()
   try {
     for (let attempt = 1; ; attempt++) {
       try {
-        const server = await startOnce(dir, await freePort(), env)
+        const server = await startOnce(dir, await freePort(), { SMTP_URL: smtp.url, ...env })
         return {
           ...server,
           stop: async () => {
             await server.stop()
+            await smtp.close()
             await rm(dir, { recursive: true, force: true })
           }
         }
@@ -140,6 +145,7 @@ export async function startServer (env: Record<string, string> = {}): Promise<Ru
       }
     }
   } catch (error) {
+    await smtp.close()
     await rm(dir, { recursive: true, force: true })
     throw error
   }
@@ -316,7 +322,7 @@ export async function logIn (page: Page, account: Pick<Account, 'email' | 'passw
   await page.getByLabel('Email', { exact: true }).fill(account.email)
   await page.getByLabel('Password', { exact: true }).fill(account.password)
   await page.getByRole('checkbox', { name: 'Remember me on this device' }).setChecked(remember)
-  await page.getByRole('button', { name: 'Log in' }).click()
+  await page.getByRole('button', { name: 'Log in', exact: true }).click()
   await flash(page, 'Successfully logged in!').waitFor()
 }
 
