@@ -64,7 +64,8 @@ export interface AppOptions {
 
 export const LOG_REDACT_PATHS = [
   'req.headers.cookie', 'req.headers.authorization', 'res.headers["set-cookie"]', 'headers.cookie', 'headers["set-cookie"]',
-  '*.password', '*.currentPassword', '*.newPassword', '*.confirmPassword', '*.disablePassword', '*._csrf', '*.token', '*.code'
+  '*.password', '*.currentPassword', '*.newPassword', '*.confirmPassword', '*.disablePassword', '*._csrf', '*.token', '*.code',
+  'req.headers["x-csrf-token"]', '*.challenge', '*.response', '*.publicKey'
 ]
 
 export function describeDatabase (config: Config['database']): string {

@@ -222,7 +222,7 @@ describe('journeys', () => {
     await page.keyboard.press('Space')
     expect(await remember.isChecked()).toBe(true)
     await page.keyboard.press('Tab')
-    expect(await isFocused(page.getByRole('button', { name: 'Log in' }))).toBe(true)
+    expect(await isFocused(page.getByRole('button', { name: 'Log in', exact: true }))).toBe(true)
     await page.keyboard.press('Enter')
 
     await flash(page, 'Successfully logged in!').waitFor()

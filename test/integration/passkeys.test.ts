@@ -87,6 +87,17 @@ describe('passkeys over HTTP', () => {
     expect(t.logs.join('\n')).not.toContain(options.challenge)
   })
 
+  it('a passkey login satisfies two-factor authentication: no code is asked for', async () => {
+    const account = await newAccount()
+    const authenticator = await addPasskey(account)
+    // Set up directly: the code step has its own tests (two-factor.test.ts).
+    await t.db.kysely.updateTable('users').set({ two_factor_enabled_at: t.clock(), two_factor_secret: 'sealed' }).where('email', '=', account.email).execute()
+    const anonymous = new TestBrowser(t.app)
+    const login = await postJson(anonymous, '/passkeys/login/verify', { response: authenticator.assert(await loginOptions(anonymous)), next: '/account' })
+    expect(login.statusCode).toBe(200)
+    expect((await anonymous.get('/account')).statusCode).toBe(200)
+  })
+
   it('a foreign next falls back to home', async () => {
     const account = await newAccount()
     const authenticator = await addPasskey(account)
