@@ -257,3 +257,35 @@ describe('passkeys over HTTP', () => {
     expect(login.statusCode).toBe(401)
   })
 })
+
+describe('passkey logins and the throttle', () => {
+  it('failed passkey logins count against the client address: past the limit even a right passkey gets 429', async () => {
+    const strict = await createTestApp({ env: { SMTP_URL: smtp.url, PUBLIC_URL: ORIGIN, LOGIN_FAILURES_PER_IP_PER_MINUTE: '2' } })
+    try {
+      const owner = new TestBrowser(strict.app)
+      expect((await owner.signup('Throttled Passkey', 'throttled-passkey@example.com', 'passkey password 1')).statusCode).toBe(303)
+      const options = await owner.request({ method: 'POST', url: '/passkeys/register/options', payload: '{}', headers: { 'content-type': 'application/json', 'x-csrf-token': extractCsrf((await owner.get('/account')).body) } })
+      const authenticator = new SoftAuthenticator(RP_ID, ORIGIN)
+      const csrf = extractCsrf((await owner.get('/account')).body)
+      const added = await owner.request({ method: 'POST', url: '/passkeys/register/verify', payload: JSON.stringify({ response: authenticator.register(options.json()) }), headers: { 'content-type': 'application/json', 'x-csrf-token': csrf } })
+      expect(added.statusCode).toBe(201)
+
+      const visitor = new TestBrowser(strict.app)
+      const attempt = async (answer: (options: { challenge: string }) => unknown) => {
+        const token = extractCsrf((await visitor.get('/login')).body)
+        const headers = { 'content-type': 'application/json', 'x-csrf-token': token }
+        const challenge = await visitor.request({ method: 'POST', url: '/passkeys/login/options', payload: '{}', headers })
+        return await visitor.request({ method: 'POST', url: '/passkeys/login/verify', payload: JSON.stringify({ response: answer(challenge.json()) }), headers })
+      }
+      const stranger = new SoftAuthenticator(RP_ID, ORIGIN)
+      expect((await attempt((o) => stranger.assert(o))).statusCode).toBe(401)
+      expect((await attempt((o) => stranger.assert(o))).statusCode).toBe(401)
+      const refused = await attempt((o) => authenticator.assert(o))
+      expect(refused.statusCode).toBe(429)
+      expect(refused.headers['retry-after']).toBeDefined()
+      expect((await visitor.get('/account')).statusCode).toBe(303)
+    } finally {
+      await strict.close()
+    }
+  })
+})
