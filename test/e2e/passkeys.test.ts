@@ -124,6 +124,18 @@ describe('passkeys', () => {
     expect(await navbar(page).getByRole('link', { name: 'Log in' }).isVisible()).toBe(true)
   })
 
+  it('without JavaScript the passkey buttons do not show, a line says why, and the password form still logs in', async () => {
+    const account = await createAccount(server.baseUrl, newAccount('passkey-nojs'))
+    const { page } = await contexts.newContext({ javaScriptEnabled: false })
+    await page.goto('/login')
+    expect(await page.getByRole('button', { name: 'Log in with a passkey' }).count()).toBe(0)
+    expect(await page.getByText('Logging in with a passkey needs JavaScript.').isVisible()).toBe(true)
+    await logIn(page, account)
+    await page.goto('/account')
+    expect(await page.getByRole('button', { name: 'Add a passkey' }).count()).toBe(0)
+    expect(await page.getByText('Adding a passkey needs JavaScript').isVisible()).toBe(true)
+  })
+
   for (const width of Object.keys(VIEWPORTS) as Width[]) {
     it(`/login and /account with the passkey controls pass axe-core at ${width} width`, async () => {
       const account = await createAccount(server.baseUrl, newAccount(`passkey-axe-${width}`))
