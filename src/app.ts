@@ -18,6 +18,7 @@ import { createOutbox, type Outbox } from './mail/outbox.js'
 import { createSecretBox } from './auth/secret-box.js'
 import { resealTwoFactorSecrets } from './auth/two-factor.js'
 import { deleteExpiredPendingLogins } from './db/queries/two-factor.js'
+import { deleteExpiredChallenges } from './db/queries/passkeys.js'
 import { createMailTransport } from './mail/transport.js'
 import { outboxCounts } from './db/queries/outbox.js'
 import type { Config } from './config.js'
@@ -26,6 +27,7 @@ import { migrateToLatest } from './db/migrate.js'
 import { seedDemoData } from './db/seed.js'
 import { cookieNames } from './http/cookies.js'
 import { csrfPlugin } from './http/csrf.js'
+import { BODY_LIMIT_BYTES } from './http/forms.js'
 import { registerErrorPages } from './http/errors.js'
 import { measureRequests } from './http/metrics.js'
 import { requestLogger } from './http/request-logger.js'
@@ -39,7 +41,9 @@ import { recoveryRoutes } from './routes/recovery.js'
 import { staffPeopleRoutes } from './routes/staff-people.js'
 import { verificationRoutes } from './routes/verification.js'
 import { twoFactorRoutes } from './routes/two-factor.js'
-import { PUBLIC_DIR } from './paths.js'
+import { passkeyRoutes } from './routes/passkeys.js'
+import { PUBLIC_DIR, WEBAUTHN_BROWSER_BUNDLE_DIR } from './paths.js'
+import { WEBAUTHN_BROWSER_PREFIX } from './views/components/passkey-script.js'
 import { createPetCatalog } from './pets/catalog.js'
 import { NO_METRICS } from './metrics/metrics.js'
 import type { PrometheusMetrics } from './metrics/prometheus.js'
@@ -53,7 +57,7 @@ declare module 'fastify' {
   }
 }
 
-export const BODY_LIMIT_BYTES = 64 * 1024
+export { BODY_LIMIT_BYTES }
 
 export interface AppOptions {
   clock?: Clock
@@ -72,7 +76,8 @@ export interface AppOptions {
 
 export const LOG_REDACT_PATHS = [
   'req.headers.cookie', 'req.headers.authorization', 'res.headers["set-cookie"]', 'headers.cookie', 'headers["set-cookie"]',
-  '*.password', '*.currentPassword', '*.newPassword', '*.confirmPassword', '*.disablePassword', '*._csrf', '*.token'
+  '*.password', '*.currentPassword', '*.newPassword', '*.confirmPassword', '*.disablePassword', '*._csrf', '*.token',
+  'req.headers["x-csrf-token"]', '*.challenge', '*.response', '*.publicKey'
 ]
 
 export function describeDatabase (config: Config['database']): string {
@@ -220,8 +225,10 @@ export async function buildApp (config: Config, options: AppOptions = {}): Promi
     if (resealed > 0) app.log.info({ accounts: resealed }, 'two-factor secrets sealed again with the current key')
   }
   const sweepTimer = setInterval(() => {
-    Promise.all([sessions.sweep(), deleteExpiredTokens(db.kysely, clock()), deleteExpiredPendingLogins(db.kysely, clock())]).then(
-      ([n, links, pending]) => { if (n + links + pending > 0) app.log.info({ deleted: n, expiredLinks: links, expiredPendingLogins: pending }, 'expired sessions and links swept') },
+    Promise.all([sessions.sweep(), deleteExpiredTokens(db.kysely, clock()), deleteExpiredPendingLogins(db.kysely, clock()), deleteExpiredChallenges(db.kysely, clock())]).then(
+      ([n, links, pending, challenges]) => {
+        if (n + links + pending + challenges > 0) app.log.info({ deleted: n, expiredLinks: links, expiredPendingLogins: pending, expiredChallenges: challenges }, 'expired sessions and links swept')
+      },
       (error: unknown) => { app.log.error({ err: error }, 'session sweep failed') }
     )
   }, config.session.sweepIntervalMs)
@@ -240,6 +247,17 @@ export async function buildApp (config: Config, options: AppOptions = {}): Promi
     list: false
   })
 
+  // @simplewebauthn/browser's prebuilt bundle, straight from the installed package (the version package.json pins).
+  await app.register(fastifyStatic, {
+    root: WEBAUTHN_BROWSER_BUNDLE_DIR,
+    prefix: WEBAUTHN_BROWSER_PREFIX,
+    maxAge: '1d',
+    index: false,
+    list: false,
+    decorateReply: false,
+    allowedPath: (path) => path === '/index.umd.min.js'
+  })
+
   await app.register(sessionPlugin, { services })
   await app.register(csrfPlugin, { services })
 
@@ -251,6 +269,7 @@ export async function buildApp (config: Config, options: AppOptions = {}): Promi
   await app.register(verificationRoutes, { services })
   await app.register(accountRoutes, { services })
   await app.register(twoFactorRoutes, { services })
+  await app.register(passkeyRoutes, { services })
   await app.register(petRoutes, { services })
   await app.register(staffPeopleRoutes, { services })
 

@@ -45,8 +45,10 @@ export interface MailLimits {
 export const DEFAULT_MAIL_LIMITS: MailLimits = { resetRequestsPerIpPerHour: 10, resetEmailsPerAccountPerHour: 3, verificationEmailsPerAccountPerHour: 3 }
 
 export interface Throttle {
-  checkLogin: (email: string, ip: string) => Promise<Verdict>
-  loginFailed: (email: string, ip: string) => Promise<void>
+  /** `email` null: a login that names no account yet (a passkey nobody registered): only the address is checked. */
+  checkLogin: (email: string | null, ip: string) => Promise<Verdict>
+  /** `email` null: the failure counts against the address only. */
+  loginFailed: (email: string | null, ip: string) => Promise<void>
   loginSucceeded: (email: string) => Promise<void>
   /** Counts one sign-up attempt for the address; refuses once the hourly allowance is spent. */
   takeSignup: (ip: string) => Promise<Verdict>
@@ -118,7 +120,9 @@ export function createThrottle (limits: Config['throttle'], store: ThrottleStore
 
   return {
     async checkLogin (email, ip) {
-      const [locked, hour, address] = await Promise.all([consumed(lock, email), consumed(hourly, email), consumed(perIp, ip)])
+      const [locked, hour, address] = await Promise.all([
+        email === null ? null : consumed(lock, email), email === null ? null : consumed(hourly, email), consumed(perIp, ip)
+      ])
       if (locked !== null && locked.consumedPoints > 1) return { allowed: false, retryAfterMs: locked.msBeforeNext, reason: 'account-locked' }
       if (hour !== null && hour.consumedPoints >= ACCOUNT_FAILURES_PER_HOUR) return { allowed: false, retryAfterMs: hour.msBeforeNext, reason: 'account-hourly' }
       if (address !== null && address.consumedPoints >= limits.loginFailuresPerIpPerMinute) return { allowed: false, retryAfterMs: address.msBeforeNext, reason: 'ip-failures' }
@@ -126,6 +130,10 @@ export function createThrottle (limits: Config['throttle'], store: ThrottleStore
     },
 
     async loginFailed (email, ip) {
+      if (email === null) {
+        await count(perIp, ip)
+        return
+      }
       const [streak] = await Promise.all([count(consecutive, email), count(hourly, email), count(perIp, ip)])
       const seconds = lockSeconds(streak.consumedPoints, limits.loginMaxFailures)
       if (seconds > 0) await lock.block(email, seconds)

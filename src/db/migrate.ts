@@ -10,13 +10,15 @@ import * as throttleCounters from './migrations/2026-11-25T1800-throttle-counter
 import * as mailAndLinks from './migrations/2026-12-04T1200-mail-and-links.js'
 import * as twoFactor from './migrations/2026-12-04T1300-two-factor.js'
 import * as peoplePages from './migrations/2026-12-04T1400-people-pages.js'
+import * as passkeys from './migrations/2026-12-04T1500-passkeys.js'
 
 export const migrations: Record<string, Migration> = {
   '2026-11-25T1200-initial': initial,
   '2026-11-25T1800-throttle-counters': throttleCounters,
   '2026-12-04T1200-mail-and-links': mailAndLinks,
   '2026-12-04T1300-two-factor': twoFactor,
-  '2026-12-04T1400-people-pages': peoplePages
+  '2026-12-04T1400-people-pages': peoplePages,
+  '2026-12-04T1500-passkeys': passkeys
 }
 
 function migrator (kysely: Kysely<any>): Migrator {

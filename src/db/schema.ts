@@ -66,6 +66,7 @@ export type AccountEventType =
   | 'suspended' | 'restored' | 'login_suspended' | 'staff_ended_session' | 'staff_ended_sessions'
   /** On a staff member's own history: something they did to another account (detail names it). */
   | 'staff_action'
+  | 'passkey_added' | 'passkey_removed' | 'passkey_renamed'
 
 export interface AccountEventsTable {
   id: Generated<number>
@@ -137,6 +138,43 @@ export interface PendingLoginsTable {
   expires_at: number
 }
 
+/** A WebAuthn credential (passkey) registered to one account. */
+export interface PasskeysTable {
+  id: Generated<number>
+  /** The credential id, base64url: unique across the site, so a passkey belongs to one account. */
+  credential_id: string
+  user_id: number
+  /** The COSE-encoded public key, base64url. */
+  public_key: string
+  /** The authenticator's signature counter at its last use: a lower or equal one later means a clone. */
+  counter: number
+  /** JSON array of the transports the browser reported (usb, internal, hybrid...). */
+  transports: string
+  /** 'singleDevice' or 'multiDevice' (backup eligible), as @simplewebauthn/server reports it. */
+  device_type: string
+  /** 1 when the credential is backed up (synced passkey). */
+  backed_up: number
+  /** The owner's label for it. */
+  name: string
+  created_at: number
+  last_used_at: number | null
+}
+
+export type WebAuthnPurpose = 'register' | 'login'
+
+/** A challenge waiting for its ceremony's answer: single use, bound to the browser by a cookie's token. */
+export interface WebAuthnChallengesTable {
+  /** SHA-256 of the cookie's token, hex. */
+  id: string
+  purpose: WebAuthnPurpose
+  /** The account adding a passkey; null for a login (the passkey names the account). */
+  user_id: number | null
+  /** The base64url challenge the browser signs. */
+  challenge: string
+  created_at: number
+  expires_at: number
+}
+
 export interface AppMetaTable {
   key: string
   value: string
@@ -152,6 +190,8 @@ export interface Database {
   mail_outbox: MailOutboxTable
   recovery_codes: RecoveryCodesTable
   pending_logins: PendingLoginsTable
+  passkeys: PasskeysTable
+  webauthn_challenges: WebAuthnChallengesTable
 }
 
 export type User = Selectable<UsersTable>
@@ -164,3 +204,5 @@ export type AccountEvent = Selectable<AccountEventsTable>
 export type OneTimeToken = Selectable<OneTimeTokensTable>
 export type OutboxMessage = Selectable<MailOutboxTable>
 export type PendingLogin = Selectable<PendingLoginsTable>
+export type Passkey = Selectable<PasskeysTable>
+export type NewPasskey = Insertable<PasskeysTable>

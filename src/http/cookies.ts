@@ -10,11 +10,13 @@ export interface CookieNames {
   flash: string
   /** A right password waiting for its second factor (two-factor.ts). */
   pendingLogin: string
+  /** A WebAuthn ceremony's challenge waiting for the browser's answer (passkeys.ts). */
+  webauthn: string
 }
 
 export function cookieNames (secure: boolean): CookieNames {
   const prefix = secure ? '__Host-' : ''
-  return { session: `${prefix}paws_session`, csrf: `${prefix}paws_csrf`, flash: `${prefix}paws_flash`, pendingLogin: `${prefix}paws_pending` }
+  return { session: `${prefix}paws_session`, csrf: `${prefix}paws_csrf`, flash: `${prefix}paws_flash`, pendingLogin: `${prefix}paws_pending`, webauthn: `${prefix}paws_webauthn` }
 }
 
 export function cookieOptions (secure: boolean, maxAgeMs?: number | null): CookieSerializeOptions {

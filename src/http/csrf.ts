@@ -1,9 +1,11 @@
 /**
  * Cross-site request forgery defence for every unsafe request. A form token bound to the visitor is
  * required: an HMAC of the session id when signed in (so it rotates at login), or of a random cookie for
- * visitors without a session (signed double-submit). Browsers' Origin and Sec-Fetch-Site headers, when
- * sent, must say the request came from this site. Tokens are made with the current key; during a key
- * rotation a token made with the previous key is still accepted (checked only when the current one fails).
+ * visitors without a session (signed double-submit). Forms send it in the `_csrf` field; the passkey
+ * script's JSON requests send the same token in the `x-csrf-token` header (a header a cross-site form
+ * cannot set). Browsers' Origin and Sec-Fetch-Site headers, when sent, must say the request came from
+ * this site. Tokens are made with the current key; during a key rotation a token made with the previous
+ * key is still accepted (checked only when the current one fails).
  */
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
@@ -16,6 +18,15 @@ import './types.js'
 
 export const CSRF_FAILURE_MESSAGE = 'This form has expired or came from another site. Please try again.'
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS'])
+export const CSRF_HEADER = 'x-csrf-token'
+
+/** The token the request carries: the header when sent, otherwise the form field. */
+function sentToken (request: FastifyRequest): unknown {
+  const header = request.headers[CSRF_HEADER]
+  if (header !== undefined) return header
+  const body = request.body as Record<string, unknown> | null | undefined
+  return typeof body === 'object' && body !== null ? body[CSRF_FIELD] : undefined
+}
 
 export const csrfPlugin = fp<{ services: Services }>(async (app, { services }) => {
   const { session: { secureCookie } } = services.config
@@ -75,8 +86,7 @@ export const csrfPlugin = fp<{ services: Services }>(async (app, { services }) =
     if (fetchSite !== undefined && fetchSite !== 'same-origin' && fetchSite !== 'none') {
       return new HttpError(403, 'Form expired', CSRF_FAILURE_MESSAGE, 'csrf: cross-site fetch')
     }
-    const body = request.body as Record<string, unknown> | undefined
-    const sent = body?.[CSRF_FIELD]
+    const sent = sentToken(request)
     const expected = expectedToken(request)
     if (typeof sent !== 'string' || expected === null || !(safeEqual(sent, expected) || signedWithPrevious(request, sent))) {
       return new HttpError(403, 'Form expired', CSRF_FAILURE_MESSAGE, 'csrf: missing or wrong token')

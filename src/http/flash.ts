@@ -30,7 +30,10 @@ export const FLASH_MESSAGES = {
   'person-session-ended': 'That session has been ended.',
   'person-sessions-ended': 'Every session of the account has been ended.',
   'person-reset-sent': 'A password reset link is on its way to their email address.',
-  'person-unchanged': 'Nothing to change: the account is already like that.'
+  'person-unchanged': 'Nothing to change: the account is already like that.',
+  'passkey-added': 'Your passkey has been added.',
+  'passkey-renamed': 'Your passkey has been renamed.',
+  'passkey-removed': 'Your passkey has been removed. It can no longer log in.'
 } as const
 
 export type FlashKey = keyof typeof FLASH_MESSAGES

@@ -6,6 +6,9 @@ import { z } from 'zod'
 import { isCommonPassword } from '../auth/common-passwords.js'
 import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, normalizePassword, passwordLength } from '../auth/password-rules.js'
 
+/** The most a request body may carry, form or JSON: larger ones get 413. */
+export const BODY_LIMIT_BYTES = 64 * 1024
+
 export type FieldErrors<K extends string> = Partial<Record<K, string>>
 
 export type FormResult<T> =

@@ -11,6 +11,7 @@ import { findUserById } from '../db/queries/users.js'
 import { pendingEmailChange } from '../db/queries/one-time-tokens.js'
 import { changePassword } from '../auth/password-change.js'
 import { recoveryCodesLeft as recoveryCodesLeftFor } from '../auth/two-factor.js'
+import { listAccountPasskeys } from '../auth/passkeys.js'
 import { WRONG_CURRENT_PASSWORD } from '../auth/email-verification.js'
 import { setFlash } from '../http/flash.js'
 import { confirms, existingPasswordField, newPasswordField, parseForm, text } from '../http/forms.js'
@@ -35,6 +36,7 @@ export interface AccountForms {
   emailErrors?: EmailErrors
   /** The new address typed into the change form, shown again with its errors. */
   newEmail?: string
+  passkeyError?: { id: number, message: string }
 }
 
 /** The account page of the signed-in user, with the messages of a form that failed. */
@@ -42,8 +44,9 @@ export async function showAccount (services: Services, request: FastifyRequest, 
   const { db, sessions, clock } = services
   const user = request.user!
   const current = request.session!.id
-  const [rows, events, stored, pendingEmail] = await Promise.all([
-    listUserSessions(db.kysely, user.id), recentEvents(db.kysely, user.id), findUserById(db.kysely, user.id), pendingEmailChange(db.kysely, user.id, clock())
+  const [rows, events, stored, pendingEmail, passkeys] = await Promise.all([
+    listUserSessions(db.kysely, user.id), recentEvents(db.kysely, user.id), findUserById(db.kysely, user.id), pendingEmailChange(db.kysely, user.id, clock()),
+    listAccountPasskeys(services, user.id)
   ])
   const active = rows.filter((s) => sessions.isLive(s))
   const recoveryCodesLeft = stored?.two_factor_enabled_at == null ? null : await recoveryCodesLeftFor(services, user.id)
@@ -68,6 +71,8 @@ export async function showAccount (services: Services, request: FastifyRequest, 
         remember: s.remember === 1,
         current: s.id === current
       }))}
+      passkeys={passkeys.map((p) => ({ id: p.id, name: p.name, createdAt: p.created_at, lastUsedAt: p.last_used_at }))}
+      passkeyError={forms.passkeyError}
       events={events.map((e) => ({ type: e.type, ip: e.ip, at: e.created_at, byTeam: e.actor_user_id !== null && e.actor_user_id !== user.id, detail: e.detail }))}
       passwordErrors={forms.passwordErrors}
       emailErrors={forms.emailErrors}

@@ -7,6 +7,8 @@ import { keptHtml } from './sync.js'
 export type LayoutProps = PropsWithChildren<{
   title: string
   ctx: PageContext
+  /** Module scripts this page needs (under /static/): only the passkey pages have one; every other page has none. */
+  scripts?: readonly string[]
 }>
 
 /*
@@ -30,7 +32,7 @@ const safeFooter = keptHtml(
   </footer>
 )
 
-export function Layout ({ title, ctx, children }: LayoutProps): JSX.Element {
+export function Layout ({ title, ctx, scripts, children }: LayoutProps): JSX.Element {
   return (
     <html lang='en'>
       <head>
@@ -38,6 +40,7 @@ export function Layout ({ title, ctx, children }: LayoutProps): JSX.Element {
         <meta name='viewport' content='width=device-width, initial-scale=1' />
         <title safe>{title} · Paws Rescue Center</title>
         {safeHeadEnd}
+        {scripts?.map((src) => <script type='module' src={src} />)}
       </head>
       <body>
         <a class='skip-link' href='#main'>Skip to content</a>

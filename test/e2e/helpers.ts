@@ -41,7 +41,7 @@ export type Width = keyof typeof VIEWPORTS
 // The server
 
 export interface RunningServer {
-  /** The origin the server listens on, also its PUBLIC_URL: links in its emails start with it. */
+  /** The origin the server listens on (its PUBLIC_URL, where links in its emails start, is http://localhost on the same port). */
   baseUrl: string
   /** The SMTP server at the server's SMTP_URL: the emails it sent, parsed, and a way to wait for one. */
   mail: TestSmtp
@@ -85,10 +85,11 @@ async function startOnce (dir: string, port: number, env: Record<string, string>
       DATABASE_URL: join(dir, 'paws.db'),
       HOST: '127.0.0.1',
       PORT: String(port),
-      PUBLIC_URL: baseUrl,
       LOG_LEVEL: 'warn',
       // The journeys create several accounts from one address; the sign-up throttle has its own tests.
       SIGNUPS_PER_IP_PER_HOUR: '100',
+      // localhost, not 127.0.0.1: WebAuthn's RP ID (PUBLIC_URL's host) must be a domain name.
+      PUBLIC_URL: `http://localhost:${port}`,
       ...env
     },
     stdio: ['ignore', 'pipe', 'pipe', 'ipc']
@@ -369,7 +370,7 @@ export async function logIn (page: Page, account: Pick<Account, 'email' | 'passw
   await page.getByLabel('Email', { exact: true }).fill(account.email)
   await page.getByLabel('Password', { exact: true }).fill(account.password)
   await page.getByRole('checkbox', { name: 'Remember me on this device' }).setChecked(remember)
-  await page.getByRole('button', { name: 'Log in' }).click()
+  await page.getByRole('button', { name: 'Log in', exact: true }).click()
   await flash(page, 'Successfully logged in!').waitFor()
 }
 

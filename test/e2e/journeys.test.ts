@@ -69,7 +69,7 @@ describe('journeys', () => {
     await page.goto('/login')
     await page.getByLabel('Email', { exact: true }).fill(account.email)
     await page.getByLabel('Password', { exact: true }).fill('not the right password')
-    await page.getByRole('button', { name: 'Log in' }).click()
+    await page.getByRole('button', { name: 'Log in', exact: true }).click()
     const alert = page.getByRole('alert')
     await alert.waitFor()
     expect(await alert.textContent()).toBe('Wrong credentials. Please try again.')
@@ -77,7 +77,7 @@ describe('journeys', () => {
     expect(await page.getByLabel('Password', { exact: true }).inputValue()).toBe('')
 
     await page.getByLabel('Password', { exact: true }).fill(account.password)
-    await page.getByRole('button', { name: 'Log in' }).click()
+    await page.getByRole('button', { name: 'Log in', exact: true }).click()
     await flash(page, 'Successfully logged in!').waitFor()
     expect(await page.getByRole('status').textContent()).toBe('Successfully logged in!')
     expect(await navbar(page).getByRole('link', { name: account.fullName }).isVisible()).toBe(true)
@@ -94,7 +94,7 @@ describe('journeys', () => {
 
     await page.getByLabel('Email', { exact: true }).fill(account.email)
     await page.getByLabel('Password', { exact: true }).fill(account.password)
-    await page.getByRole('button', { name: 'Log in' }).click()
+    await page.getByRole('button', { name: 'Log in', exact: true }).click()
     await page.getByRole('heading', { name: 'Your account', level: 1 }).waitFor()
     expect(new URL(page.url()).pathname).toBe('/account')
     expect(await flash(page, 'Successfully logged in!').isVisible()).toBe(true)
@@ -222,7 +222,7 @@ describe('journeys', () => {
     await page.keyboard.press('Space')
     expect(await remember.isChecked()).toBe(true)
     await page.keyboard.press('Tab')
-    expect(await isFocused(page.getByRole('button', { name: 'Log in' }))).toBe(true)
+    expect(await isFocused(page.getByRole('button', { name: 'Log in', exact: true }))).toBe(true)
     await page.keyboard.press('Enter')
 
     await flash(page, 'Successfully logged in!').waitFor()

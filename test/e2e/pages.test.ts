@@ -36,7 +36,7 @@ const VISITS: Record<Role, Visit[]> = {
       act: async (page) => {
         await page.getByLabel('Email', { exact: true }).fill('nobody@example.com')
         await page.getByLabel('Password', { exact: true }).fill('not a password')
-        await page.getByRole('button', { name: 'Log in' }).click()
+        await page.getByRole('button', { name: 'Log in', exact: true }).click()
         await page.getByRole('alert').waitFor()
       }
     },

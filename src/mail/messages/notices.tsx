@@ -37,3 +37,15 @@ export function emailChangedMail ({ name, newEmail, publicUrl }: { name: string,
     `If this was not you, contact the rescue team at once. You can also reset the password from ${publicUrl}/password-reset.`
   ])
 }
+
+export function passkeyNoticeMail ({ name, passkeyName, change, publicUrl }: { name: string, passkeyName: string, change: 'added' | 'removed', publicUrl: string }): MailMessage {
+  return change === 'added'
+    ? notice('notice_passkey_added', 'A passkey was added to your account', [
+      `Hello ${name}, a passkey named "${passkeyName}" was added to your Paws Rescue Center account. It can now log in to the account without the password.`,
+      `If this was not you, remove it from your account page (${publicUrl}/account), reset your password at once (${publicUrl}/password-reset) and contact the rescue team.`
+    ])
+    : notice('notice_passkey_removed', 'A passkey was removed from your account', [
+      `Hello ${name}, the passkey named "${passkeyName}" was removed from your Paws Rescue Center account. It can no longer log in.`,
+      ifNotYou(publicUrl)
+    ])
+}

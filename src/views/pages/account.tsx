@@ -9,6 +9,17 @@ import { CsrfField } from '../components/csrf-field.js'
 import { DataTable } from '../components/data-table.js'
 import { Field } from '../components/field.js'
 import { formatDate, formatDateTime, isoTime } from '../format.js'
+import { PASSKEY_SCRIPT } from '../components/passkey-script.js'
+
+export interface AccountPasskeyView {
+  id: number
+  name: string
+  createdAt: number
+  lastUsedAt: number | null
+}
+
+export const PASSKEY_REGISTER_OPTIONS_PATH = '/passkeys/register/options'
+export const PASSKEY_REGISTER_VERIFY_PATH = '/passkeys/register/verify'
 
 export interface AccountSessionView {
   id: string
@@ -38,6 +49,9 @@ export interface AccountPageProps {
   /** null: two-factor authentication is off; otherwise the recovery codes left. */
   recoveryCodesLeft: number | null
   sessions: AccountSessionView[]
+  passkeys: AccountPasskeyView[]
+  /** A rename form that failed: which passkey, and why. */
+  passkeyError?: { id: number, message: string } | undefined
   events: AccountEventView[]
   passwordErrors?: PasswordErrors | undefined
   emailErrors?: EmailErrors | undefined
@@ -67,6 +81,9 @@ export const EVENT_LABELS: Record<AccountEventType, string> = {
   recovery_code_used: 'Logged in with a recovery code',
   two_factor_reset: 'Two-factor authentication reset by an operator',
   two_factor_failed: 'Wrong two-factor code',
+  passkey_added: 'Passkey added',
+  passkey_removed: 'Passkey removed',
+  passkey_renamed: 'Passkey renamed',
   suspended: 'Account suspended',
   restored: 'Account restored',
   login_suspended: 'Login refused: the account is suspended',
@@ -89,11 +106,65 @@ function When ({ ms }: { ms: number }): JSX.Element {
   return <time datetime={isoTime(ms)} safe>{formatDateTime(ms)}</time>
 }
 
-export function AccountPage ({ ctx, account, recoveryCodesLeft, sessions, events, passwordErrors, emailErrors, newEmail = '' }: AccountPageProps): JSX.Element {
+function PasskeysSection ({ token, passkeys, error }: { token: string, passkeys: AccountPasskeyView[], error: AccountPageProps['passkeyError'] }): JSX.Element {
+  return (
+    <section
+      aria-labelledby='passkeys-heading' class='panel' data-passkey-register data-csrf={token}
+      data-options-url={PASSKEY_REGISTER_OPTIONS_PATH} data-verify-url={PASSKEY_REGISTER_VERIFY_PATH}
+    >
+      <h2 id='passkeys-heading'>Passkeys</h2>
+      <p>A passkey logs you in with your fingerprint, face, screen lock or a security key instead of your password. Your password keeps working.</p>
+      {passkeys.length === 0
+        ? <p>You have no passkeys yet.</p>
+        : (
+          <div class='table-wrap'>
+            <table class='stack-table'>
+              <caption class='visually-hidden'>Your passkeys</caption>
+              <thead><tr><th scope='col'>Name</th><th scope='col'>Added</th><th scope='col'>Last used</th><th scope='col'><span class='visually-hidden'>Action</span></th></tr></thead>
+              <tbody>
+                {passkeys.map((p) => {
+                  const failed = error !== undefined && error.id === p.id
+                  return (
+                    <tr>
+                      <td data-label='Name'>
+                        <form method='post' action={`/account/passkeys/${p.id}/rename`} class='inline-form'>
+                          <CsrfField token={token} />
+                          <label class='visually-hidden' for={`passkey-name-${p.id}`}>Name of the passkey</label>
+                          <input
+                            id={`passkey-name-${p.id}`} name='name' type='text' value={p.name} required maxlength='60'
+                            aria-invalid={failed ? 'true' : undefined} aria-describedby={failed ? `passkey-name-${p.id}-error` : undefined}
+                          />
+                          <button type='submit' class='button button-small button-secondary'>Rename<span class='visually-hidden'> passkey <span safe>{p.name}</span></span></button>
+                          {failed && <p class='field-error' id={`passkey-name-${p.id}-error`} safe>{error.message}</p>}
+                        </form>
+                      </td>
+                      <td data-label='Added'><When ms={p.createdAt} /></td>
+                      <td data-label='Last used'>{p.lastUsedAt === null ? 'Never' : <When ms={p.lastUsedAt} />}</td>
+                      <td>
+                        <form method='post' action={`/account/passkeys/${p.id}/remove`} class='inline-form'>
+                          <CsrfField token={token} />
+                          <button type='submit' class='button button-small button-secondary'>Remove<span class='visually-hidden'> passkey <span safe>{p.name}</span></span></button>
+                        </form>
+                      </td>
+                    </tr>
+                  )
+                })}
+              </tbody>
+            </table>
+          </div>
+          )}
+      <button type='button' class='button' hidden data-passkey-button>Add a passkey</button>
+      <p class='hint' data-passkey-needs-script>Adding a passkey needs JavaScript and a browser that supports passkeys.</p>
+      <p role='status' data-passkey-status />
+    </section>
+  )
+}
+
+export function AccountPage ({ ctx, account, recoveryCodesLeft, sessions, passkeys, passkeyError, events, passwordErrors, emailErrors, newEmail = '' }: AccountPageProps): JSX.Element {
   const token = ctx.csrfToken()
   const others = sessions.filter((s) => !s.current).length
   return (
-    <Layout title='Your account' ctx={ctx}>
+    <Layout title='Your account' ctx={ctx} scripts={[PASSKEY_SCRIPT]}>
       <h1>Your account</h1>
       <section aria-labelledby='profile-heading' class='panel'>
         <h2 id='profile-heading'>Profile</h2>
@@ -122,6 +193,8 @@ export function AccountPage ({ ctx, account, recoveryCodesLeft, sessions, events
           ? <p>Off. Logging in asks only for your password. <a href='/account/two-factor'>Set up two-factor authentication</a></p>
           : <p>On, with {recoveryCodesLeft} recovery code{recoveryCodesLeft === 1 ? '' : 's'} left. <a href='/account/two-factor'>Manage two-factor authentication</a></p>}
       </section>
+
+      <PasskeysSection token={token} passkeys={passkeys} error={passkeyError} />
 
       <section aria-labelledby='email-heading' class='panel'>
         <h2 id='email-heading'>Change email address</h2>

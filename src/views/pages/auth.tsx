@@ -6,6 +6,7 @@ import type { PageContext } from '../context.js'
 import { Layout } from '../layout.js'
 import { CsrfField } from '../components/csrf-field.js'
 import { Field } from '../components/field.js'
+import { PASSKEY_SCRIPT } from '../components/passkey-script.js'
 
 export interface LoginPageProps {
   ctx: PageContext
@@ -16,14 +17,15 @@ export interface LoginPageProps {
 }
 
 export function LoginPage ({ ctx, email, remember, next, error }: LoginPageProps): JSX.Element {
+  const token = ctx.csrfToken()
   return (
-    <Layout title='Log in' ctx={ctx}>
+    <Layout title='Log in' ctx={ctx} scripts={[PASSKEY_SCRIPT]}>
       <section class='auth-card'>
         <h1>Log in</h1>
         {error !== undefined && <p class='form-error' role='alert' safe>{error}</p>}
         <form method='post' action={next === '/' ? '/login' : `/login?next=${encodeURIComponent(next)}`} class='form'>
-          <CsrfField token={ctx.csrfToken()} />
-          <Field name='email' label='Email' type='email' value={email} autocomplete='username' maxlength={254} />
+          <CsrfField token={token} />
+          <Field name='email' label='Email' type='email' value={email} autocomplete='username webauthn' maxlength={254} />
           <Field name='password' label='Password' type='password' autocomplete='current-password' maxlength={256} />
           <div class='checkbox'>
             <input type='checkbox' id='field-remember' name='remember' value='on' checked={remember} />
@@ -31,6 +33,11 @@ export function LoginPage ({ ctx, email, remember, next, error }: LoginPageProps
           </div>
           <button type='submit' class='button'>Log in</button>
         </form>
+        <div class='passkey-login' data-passkey-login data-csrf={token} data-next={next}>
+          <button type='button' class='button button-secondary' hidden data-passkey-button>Log in with a passkey</button>
+          <p class='hint' data-passkey-needs-script>Logging in with a passkey needs JavaScript.</p>
+          <p role='status' data-passkey-status />
+        </div>
         <p><a href='/password-reset'>Forgot your password?</a></p>
         <p>New here? <a href='/signup'>Create an account</a>.</p>
       </section>
