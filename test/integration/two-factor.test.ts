@@ -218,6 +218,25 @@ describe('logging in with it', () => {
   })
 })
 
+describe('with suspension', () => {
+  it('a suspended account is refused at the password step, and a pending login suspended since cannot be finished', async () => {
+    const account = await newAccount()
+    const { secret } = await enable(account)
+    const { browser } = await passwordStep(account)
+    const staff = new TestBrowser(t.app)
+    await staff.login(DEMO_STAFF.email, DEMO_STAFF.password)
+    const user = await t.db.kysely.selectFrom('users').select('id').where('email', '=', account.email).executeTakeFirstOrThrow()
+    expect((await staff.post(`/staff/people/${user.id}/suspend`, { reason: 'testing the second factor' }, { from: `/staff/people/${user.id}` })).statusCode).toBe(303)
+    nextStep()
+    const late = await browser.post('/login/two-factor', { code: totpCode(secret, t.clock()) }, { from: '/login' })
+    expect(late.headers.location).toBe('/login')
+    expect(await isSignedIn(browser)).toBe(false)
+    const again = await passwordStep(account)
+    expect(again.res.statusCode).toBe(403)
+    expect(again.res.body).toContain('This account is suspended. Please contact the rescue team.')
+  })
+})
+
 describe('managing it', () => {
   it('turning it off needs the password and a current code; then an event, a notice, and logins without a code', async () => {
     const account = await newAccount()
