@@ -77,9 +77,16 @@ export function connect (config: DatabaseConfig, options: ConnectOptions = {}): 
       Reflect.deleteProperty(error, 'client')
       options.onIdleError?.(error)
     })
+    const readSnapshot = async () => (await pool.query<{ snapshot: string }>(CURRENT_SNAPSHOT)).rows[0]!.snapshot
+    // The first query of a request may draw an idle connection the server has just ended, before the pool
+    // heard of it: the change mark is read again once, on another connection, rather than failing the page.
     const changes = postgresChangeSignal(async () => {
-      const { rows } = await pool.query<{ snapshot: string }>(CURRENT_SNAPSHOT)
-      return rows[0]!.snapshot
+      try {
+        return await readSnapshot()
+      } catch (error) {
+        if (!isLostConnection(error)) throw error
+        return await readSnapshot()
+      }
     })
     const kysely = new Kysely<Database>({ dialect: postgresWriteWatcher(new PostgresDialect({ pool }), changes.refresh) })
     return { kysely, dialect: 'postgres', driver: { kind: 'postgres', pool }, changes, close: async () => { await kysely.destroy() } }
@@ -221,6 +228,12 @@ function withStatementCache (database: SqliteDatabase.Database): CachedStatement
       return statement
     }
   }
+}
+
+/** The server ended the connection (an administrator, a restart): SQLSTATE class 57P, or the socket closed. */
+function isLostConnection (error: unknown): boolean {
+  const { code, message } = (error ?? {}) as { code?: unknown, message?: unknown }
+  return (typeof code === 'string' && code.startsWith('57P')) || (typeof message === 'string' && message.includes('Connection terminated'))
 }
 
 /** True when the error is a unique-constraint violation on either database. */

@@ -41,8 +41,10 @@ export type Width = keyof typeof VIEWPORTS
 // The server
 
 export interface RunningServer {
-  /** The origin the server listens on (its PUBLIC_URL, where links in its emails start, is http://localhost on the same port). */
+  /** The origin the server listens on. */
   baseUrl: string
+  /** Its PUBLIC_URL, where links in its emails start: http://localhost on the same port (WebAuthn needs a domain name). */
+  publicUrl: string
   /** The SMTP server at the server's SMTP_URL: the emails it sent, parsed, and a way to wait for one. */
   mail: TestSmtp
   /** What the server wrote to standard output and error (LOG_LEVEL=warn: warnings and errors only). */
@@ -117,7 +119,7 @@ async function startOnce (dir: string, port: number, env: Record<string, string>
     if (closed) throw new Error(`the server exited (${child.exitCode ?? child.signalCode}) before answering:\n${output}`)
     try {
       const health = await fetch(`${baseUrl}/healthz`, { signal: AbortSignal.timeout(2_000) })
-      if (health.ok) return { baseUrl, output: () => output, errors: () => errorLines(output), stop }
+      if (health.ok) return { baseUrl, publicUrl: `http://localhost:${port}`, output: () => output, errors: () => errorLines(output), stop }
     } catch {
       // Not listening yet.
     }

@@ -76,7 +76,7 @@ describe('the people pages', () => {
     await phone.goto('/login')
     await phone.getByLabel('Email', { exact: true }).fill(adopter.email)
     await phone.getByLabel('Password', { exact: true }).fill(adopter.password)
-    await phone.getByRole('button', { name: 'Log in' }).click()
+    await phone.getByRole('button', { name: 'Log in', exact: true }).click()
     await phone.getByRole('alert').filter({ hasText: SUSPENDED }).waitFor()
     expect(await isLoggedIn(phone)).toBe(false)
 

@@ -49,7 +49,7 @@ describe('forgot your password', () => {
 
       // The email the server sent over SMTP, with a link to this server (its PUBLIC_URL).
       const mail = await server.mail.waitFor((m) => m.to === account.email && m.subject.includes('Reset your password'), MAIL_WAIT_MS)
-      const link = linkIn(mail, `${server.baseUrl}/password-reset/`)
+      const link = linkIn(mail, `${server.publicUrl}/password-reset/`)
       await page.goto(link)
       await page.getByRole('heading', { level: 1, name: 'Choose a new password' }).waitFor()
       await checkPage(page, 'password-reset-new', width)
@@ -76,7 +76,7 @@ describe('forgot your password', () => {
       // The old password no longer opens the account; the new one does.
       await page.getByLabel('Email', { exact: true }).fill(account.email)
       await page.getByLabel('Password', { exact: true }).fill(PASSWORD)
-      await page.getByRole('button', { name: 'Log in' }).click()
+      await page.getByRole('button', { name: 'Log in', exact: true }).click()
       await page.getByRole('alert').filter({ hasText: 'Wrong credentials. Please try again.' }).waitFor()
       await logIn(page, { email: account.email, password: NEW_PASSWORD })
       expect(await navbar(page).getByRole('link', { name: account.fullName }).isVisible()).toBe(true)
@@ -94,7 +94,7 @@ describe('confirming the address', () => {
     const account = await createAccount(server.baseUrl, newAccount('confirm', 'Casey Confirmed'))
     const mail = await server.mail.waitFor((m) => m.to === account.email && m.subject.includes('Confirm your email address'), MAIL_WAIT_MS)
     const { page } = await contexts.newContext()
-    await page.goto(linkIn(mail, `${server.baseUrl}/verify-email/`))
+    await page.goto(linkIn(mail, `${server.publicUrl}/verify-email/`))
     await page.getByRole('heading', { level: 1, name: 'Confirm your email address' }).waitFor()
     await checkPage(page, 'verify-email', 'desktop')
     await page.getByRole('button', { name: 'Confirm' }).click()

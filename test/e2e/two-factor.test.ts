@@ -63,19 +63,19 @@ describe('two-factor authentication', () => {
       await navbar(page).getByRole('link', { name: 'Log in' }).click()
       await page.getByLabel('Email', { exact: true }).fill(account.email)
       await page.getByLabel('Password', { exact: true }).fill(account.password)
-      await page.getByRole('button', { name: 'Log in' }).click()
+      await page.getByRole('button', { name: 'Log in', exact: true }).click()
       await page.getByRole('heading', { level: 1, name: 'Enter your code' }).waitFor()
       expect(new URL(page.url()).pathname).toBe('/login/two-factor')
       expect(await navbar(page).getByRole('button', { name: 'Log out' }).count()).toBe(0)
       await checkPage(page, 'two-factor-login', width)
 
       await page.getByLabel('Code from your authenticator app').fill(totpCode(secret, Date.now()) === '000000' ? '111111' : '000000')
-      await page.getByRole('button', { name: 'Log in' }).click()
+      await page.getByRole('button', { name: 'Log in', exact: true }).click()
       await page.getByRole('alert').filter({ hasText: 'That code is not right. Please try again.' }).waitFor()
 
       // The code that turned it on was used; the next step's code is accepted (one step either side).
       await page.getByLabel('Code from your authenticator app').fill(totpCode(secret, Date.now() + STEP_MS))
-      await page.getByRole('button', { name: 'Log in' }).click()
+      await page.getByRole('button', { name: 'Log in', exact: true }).click()
       await flash(page, 'Successfully logged in!').waitFor()
       expect(await navbar(page).getByRole('link', { name: account.fullName }).isVisible()).toBe(true)
     })
