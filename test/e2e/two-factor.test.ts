@@ -3,41 +3,16 @@
  * page (as an authenticator app would from the QR code), keeps the recovery codes, logs out, and logs in
  * with the password and then a code. axe-core checks each new page at both widths; no console errors.
  */
-import type { Browser, Page } from 'playwright-core'
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { STEP_MS, totpCode } from '../helpers/totp.js'
-import {
-  Contexts, type RunningServer, VIEWPORTS, type Width, createAccount, flash, launchBrowser, logIn, navbar, newAccount,
-  screenshot, seriousA11yViolations, startServer
-} from './helpers.js'
+import { VIEWPORTS, type Width, checkPage, createAccount, flash, journeyFixtures, logIn, navbar, newAccount } from './helpers.js'
 
-let server: RunningServer
-let browser: Browser
-let contexts: Contexts
-
-beforeAll(async () => {
-  server = await startServer()
-  browser = await launchBrowser()
-})
-afterAll(async () => {
-  await browser?.close()
-  const errors = server?.errors() ?? []
-  await server?.stop()
-  expect(errors).toEqual([])
-})
-beforeEach(() => { contexts = new Contexts(browser, server.baseUrl) })
-afterEach(async () => {
-  expect(await contexts.closeAll()).toEqual([])
-})
-
-async function checkPage (page: Page, name: string, width: Width): Promise<void> {
-  await screenshot(page, name, width)
-  expect(await seriousA11yViolations(page)).toEqual([])
-}
+const journey = journeyFixtures()
 
 describe('two-factor authentication', () => {
   for (const width of Object.keys(VIEWPORTS) as Width[]) {
     it(`at ${width} width: set up from the secret on the page, keep the recovery codes, log out, log in with a code`, async () => {
+      const { server, contexts } = journey
       const account = await createAccount(server.baseUrl, newAccount(`2fa-${width}`, 'Tess Twofactor'))
       const { page } = await contexts.newContext(VIEWPORTS[width])
       await logIn(page, account)
