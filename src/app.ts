@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto'
 import cookie from '@fastify/cookie'
 import formbody from '@fastify/formbody'
 import fastifyStatic from '@fastify/static'
+import { pino } from 'pino'
 import Fastify, { type FastifyInstance, type FastifyRequest, type FastifyServerOptions } from 'fastify'
 import type { Redis } from 'ioredis'
 import { createPasswordHasher, type PasswordHasher } from './auth/passwords.js'
@@ -31,6 +32,7 @@ import { BODY_LIMIT_BYTES } from './http/forms.js'
 import { registerErrorPages } from './http/errors.js'
 import { measureRequests } from './http/metrics.js'
 import { requestLogger } from './http/request-logger.js'
+import { AccessLog } from './http/access-log.js'
 import { registerSecurityHeaders } from './http/security-headers.js'
 import { sessionPlugin } from './http/session.js'
 import { accountRoutes } from './routes/account.js'
@@ -61,7 +63,10 @@ export { BODY_LIMIT_BYTES }
 
 export interface AppOptions {
   clock?: Clock
-  /** Where log lines go (standard output by default); tests read them from here. */
+  /**
+   * Where log lines go: standard output, written synchronously, by default; src/server.ts passes its
+   * buffered output (src/log-output.ts), and tests read the lines from here.
+   */
   logStream?: { write: (line: string) => void }
   /** Several processes share this database (WEB_CONCURRENCY > 1): counters must not live in memory. */
   sharedDatabase?: boolean
@@ -130,12 +135,15 @@ async function connectRedis (url: string, log: FastifyInstance['log']): Promise<
 
 export async function buildApp (config: Config, options: AppOptions = {}): Promise<FastifyInstance> {
   const clock = options.clock ?? Date.now
+  const logStream = options.logStream ?? pino.destination({ dest: 1, sync: true })
   const serverOptions: FastifyServerOptions = {
     trustProxy: fastifyTrustProxy(config.trustProxy),
     bodyLimit: BODY_LIMIT_BYTES,
     genReqId: () => randomUUID(),
     requestIdHeader: false,
     childLoggerFactory: requestLogger,
+    // One access line per request instead of Fastify's two (src/http/access-log.ts).
+    logController: new AccessLog(config.logLevel, logStream),
     // While closing, requests that already reached this process are still answered (with Connection: close),
     // not refused: a rolling restart then loses none of them.
     return503OnClosing: false,
@@ -154,7 +162,7 @@ export async function buildApp (config: Config, options: AppOptions = {}): Promi
         remotePort: request.socket?.remotePort
       })
     },
-    ...(options.logStream !== undefined ? { stream: options.logStream } : {})
+    stream: logStream
   }
   const app = Fastify(serverOptions)
 

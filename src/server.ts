@@ -12,6 +12,7 @@ import { Server } from 'node:net'
 import type { FastifyInstance, FastifyListenOptions } from 'fastify'
 import { buildApp, describeDatabase } from './app.js'
 import { type Config, ConfigError, loadConfig } from './config.js'
+import { createLogOutput, exitOnUncaughtException } from './log-output.js'
 import { describeAddress, listenForScrapes, type Scrape } from './metrics/listener.js'
 import type { PrometheusMetrics } from './metrics/prometheus.js'
 
@@ -98,7 +99,9 @@ async function serveMetrics (config: Config, scrape: Scrape, log: (message: stri
 
 async function runWorker (config: Config): Promise<void> {
   const metrics = await processMetrics(config)
-  const app = await buildApp(config, { metrics })
+  const logOutput = createLogOutput()
+  const app = await buildApp(config, { metrics, logStream: logOutput.stream })
+  exitOnUncaughtException(app.log, logOutput)
   let metricsServer: HttpServer | null = null
   let closing = false
   const shutdown = (signal: string) => {
@@ -107,14 +110,20 @@ async function runWorker (config: Config): Promise<void> {
     app.log.info({ signal }, 'shutting down: finishing requests in flight')
     const timer = setTimeout(() => {
       app.log.error('shutdown took too long; exiting')
+      // pino's exit hook writes the buffered lines before the process ends.
       process.exit(1)
     }, SHUTDOWN_TIMEOUT_MS)
     timer.unref()
     stopAccepting(app)
     setTimeout(() => {
       metricsServer?.close()
-      app.close().then(leaveCluster).then(() => { process.exit(0) }, (error: unknown) => {
+      app.close().then(leaveCluster).then(async () => {
+        app.log.info('closed')
+        await logOutput.flush()
+        process.exit(0)
+      }, async (error: unknown) => {
         app.log.error({ err: error }, 'error while closing')
+        await logOutput.flush()
         process.exit(1)
       })
     }, ACCEPTED_GRACE_MS)
@@ -127,6 +136,8 @@ async function runWorker (config: Config): Promise<void> {
   }
   const address = await app.listen(listenOptions(config))
   app.log.info({ address, database: describeDatabase(config.database), env: config.env, pid: process.pid }, `Paws Rescue Center listening on ${address}`)
+  // The start's lines are out at once, not when the buffer fills or a second has passed.
+  await logOutput.flush()
 }
 
 function say (message: string): void {

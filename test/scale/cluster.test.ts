@@ -25,9 +25,9 @@ function listeningPids (): number[] {
   return logLines(server.output()).filter((l) => String(l.msg).startsWith('Paws Rescue Center listening on')).map((l) => Number(l.pid))
 }
 
-/** The pids that logged an incoming request after the given log line count. */
+/** The pids that logged a request (the access line) after the given log line count. */
 function servingPids (sinceLine: number): Set<number> {
-  return new Set(logLines(server.output()).slice(sinceLine).filter((l) => l.msg === 'incoming request').map((l) => Number(l.pid)))
+  return new Set(logLines(server.output()).slice(sinceLine).filter((l) => l.msg === 'request').map((l) => Number(l.pid)))
 }
 
 async function until (what: string, check: () => boolean): Promise<void> {
