@@ -8,10 +8,9 @@
  * logs in nobody. Nothing here logs a challenge, a key or a response.
  */
 import { createHash } from 'node:crypto'
-import {
-  type AuthenticationResponseJSON, type AuthenticatorTransportFuture, generateAuthenticationOptions, generateRegistrationOptions,
-  type PublicKeyCredentialCreationOptionsJSON, type PublicKeyCredentialRequestOptionsJSON, type RegistrationResponseJSON,
-  verifyAuthenticationResponse, verifyRegistrationResponse
+import type {
+  AuthenticationResponseJSON, AuthenticatorTransportFuture, PublicKeyCredentialCreationOptionsJSON,
+  PublicKeyCredentialRequestOptionsJSON, RegistrationResponseJSON, VerifiedRegistrationResponse
 } from '@simplewebauthn/server'
 import type { Config } from '../config.js'
 import { isUniqueViolation } from '../db/connect.js'
@@ -25,6 +24,13 @@ import type { AccountMailDeps, Requester } from './account-mail.js'
 import { resendConfirmation } from './email-verification.js'
 import type { Verdict } from './throttle.js'
 import { hashToken, looksLikeToken, newToken, safeEqual } from './tokens.js'
+
+/**
+ * @simplewebauthn/server and what it brings (an X.509 and ASN.1 stack) are loaded by the first passkey
+ * ceremony, not at start: a process whose visitors use no passkey does not hold them (decision 0022).
+ */
+let webAuthnLibrary: Promise<typeof import('@simplewebauthn/server')> | undefined
+const webAuthn = async () => await (webAuthnLibrary ??= import('@simplewebauthn/server'))
 
 export const RP_NAME = 'Paws Rescue Center'
 export const WEBAUTHN_CHALLENGE_TTL_MS = 5 * 60_000
@@ -96,7 +102,7 @@ export interface CeremonyStart<O> {
 export async function startRegistration (deps: AccountMailDeps, user: Pick<User, 'id' | 'email' | 'full_name'>): Promise<CeremonyStart<PublicKeyCredentialCreationOptionsJSON>> {
   const rp = relyingParty(deps.config)
   const existing = await q.listPasskeys(deps.db.kysely, user.id)
-  const options = await generateRegistrationOptions({
+  const options = await (await webAuthn()).generateRegistrationOptions({
     rpName: RP_NAME,
     rpID: rp.id,
     userName: user.email,
@@ -124,7 +130,8 @@ export async function finishRegistration (deps: AccountMailDeps, userId: number,
   const user = await findUserById(deps.db.kysely, userId)
   if (user === undefined) return { outcome: 'expired' }
   const rp = relyingParty(deps.config)
-  let verified: Awaited<ReturnType<typeof verifyRegistrationResponse>>
+  const { verifyRegistrationResponse } = await webAuthn()
+  let verified: VerifiedRegistrationResponse
   try {
     verified = await verifyRegistrationResponse({
       response, expectedChallenge: challenge, expectedOrigin: rp.origin, expectedRPID: rp.id, requireUserVerification: true
@@ -198,7 +205,7 @@ export async function removeAccountPasskey (deps: AccountMailDeps, userId: numbe
 // Logging in with a passkey
 
 export async function startLogin (deps: AccountMailDeps): Promise<CeremonyStart<PublicKeyCredentialRequestOptionsJSON>> {
-  const options = await generateAuthenticationOptions({ rpID: relyingParty(deps.config).id, userVerification: 'required', timeout: WEBAUTHN_CHALLENGE_TTL_MS })
+  const options = await (await webAuthn()).generateAuthenticationOptions({ rpID: relyingParty(deps.config).id, userVerification: 'required', timeout: WEBAUTHN_CHALLENGE_TTL_MS })
   return { options, token: await issueChallenge(deps, 'login', null, options.challenge) }
 }
 
@@ -241,7 +248,7 @@ export async function finishLogin (deps: AccountMailDeps, token: string | undefi
   const rp = relyingParty(config)
   let newCounter: number | null = null
   try {
-    const result = await verifyAuthenticationResponse({
+    const result = await (await webAuthn()).verifyAuthenticationResponse({
       response,
       expectedChallenge: challenge,
       expectedOrigin: rp.origin,

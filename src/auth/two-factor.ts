@@ -13,7 +13,6 @@
 import { randomBytes } from 'node:crypto'
 import type { Kysely } from 'kysely'
 import { Secret, TOTP } from 'otpauth'
-import QRCode from 'qrcode'
 import { recordEvent } from '../db/queries/events.js'
 import * as q from '../db/queries/two-factor.js'
 import { findUserById } from '../db/queries/users.js'
@@ -92,6 +91,8 @@ export async function setupSecret (deps: TwoFactorDeps, user: Pick<User, 'id' | 
     await q.setPendingSecret(deps.db.kysely, user.id, deps.twoFactorSecrets.seal(secretBase32))
   }
   const uri = totpUri(user.email, secretBase32)
+  // Loaded by the first setup, not at start: only the accounts turning 2FA on need it.
+  const { default: QRCode } = await import('qrcode')
   const qrSvg = await QRCode.toString(uri, { type: 'svg', errorCorrectionLevel: 'M', margin: 1 })
   return { secretBase32, uri, qrSvg }
 }

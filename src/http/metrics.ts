@@ -5,7 +5,9 @@
  * not added at all.
  */
 import type { FastifyInstance } from 'fastify'
-import { type PrometheusMetrics, UNMATCHED_ROUTE } from '../metrics/prometheus.js'
+// Only metrics.ts as a value: prometheus.ts would load prom-client into every process (src/server.ts loads it).
+import { UNMATCHED_ROUTE } from '../metrics/metrics.js'
+import type { PrometheusMetrics } from '../metrics/prometheus.js'
 
 const MS_PER_S = 1_000
 

@@ -4,8 +4,8 @@
  * log with the message's links, so a newcomer can follow a reset link with nothing but `npm start`.
  * Neither logs a message's body over SMTP; every wait of a delivery is bounded by the mail timeout.
  */
-import { createTransport } from 'nodemailer'
 import type { FastifyBaseLogger } from 'fastify'
+import type { Transporter } from 'nodemailer'
 import type { Config } from '../config.js'
 
 export interface Envelope {
@@ -48,21 +48,24 @@ export function createMailTransport (config: Config['mail'], log: FastifyBaseLog
       close: () => {}
     }
   }
-  const transporter = createTransport({
-    url: config.smtpUrl,
+  const smtpUrl = config.smtpUrl
+  // nodemailer is loaded by the first message this process sends, not at start (decision 0022).
+  let transporter: Promise<Transporter> | undefined
+  const open = async () => await (transporter ??= import('nodemailer').then(({ createTransport }) => createTransport({
+    url: smtpUrl,
     connectionTimeout: config.timeoutMs,
     greetingTimeout: config.timeoutMs,
     socketTimeout: config.timeoutMs,
     dnsTimeout: config.timeoutMs,
     logger: false,
     debug: false
-  })
+  })))
   return {
     keepsBody: false,
-    description: describeSmtpUrl(config.smtpUrl),
+    description: describeSmtpUrl(smtpUrl),
     send: async (message) => {
-      await transporter.sendMail({ from: config.from, to: message.to, subject: message.subject, text: message.text, html: message.html })
+      await (await open()).sendMail({ from: config.from, to: message.to, subject: message.subject, text: message.text, html: message.html })
     },
-    close: () => { transporter.close() }
+    close: () => { transporter?.then((t) => { t.close() }, () => {}) }
   }
 }

@@ -4,6 +4,9 @@
  * anyone is watching (and src/auth never imports prom-client); src/metrics/prometheus.ts counts them.
  */
 
+/** Requests that matched no route share one label value, so a scan of random paths cannot grow the series. */
+export const UNMATCHED_ROUTE = 'unmatched'
+
 export const LOGIN_OUTCOMES = ['success', 'wrong_credentials', 'throttled', 'second_factor'] as const
 export type LoginOutcome = typeof LOGIN_OUTCOMES[number]
 

@@ -10,14 +10,13 @@
  * counts it once per worker.
  */
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client'
-import { LOGIN_OUTCOMES, type Metrics, type OutboxState } from './metrics.js'
+import { LOGIN_OUTCOMES, type Metrics, type OutboxState, UNMATCHED_ROUTE } from './metrics.js'
 
 /** Page views take about a millisecond; a login tens (one argon2id hash); anything past 2.5 s is trouble. */
 const HTTP_BUCKETS_S = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5]
 /** One argon2id hash (19 MiB, t = 2) takes 5 to 30 ms on the machines we know. */
 const HASH_BUCKETS_S = [0.005, 0.01, 0.02, 0.03, 0.05, 0.075, 0.1, 0.25, 0.5, 1]
-/** Requests that matched no route share one label value, so a scan of random paths cannot grow the series. */
-export const UNMATCHED_ROUTE = 'unmatched'
+export { UNMATCHED_ROUTE }
 
 export interface PrometheusMetrics extends Metrics {
   readonly registry: Registry

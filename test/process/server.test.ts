@@ -4,7 +4,7 @@
  * the PostgreSQL and Redis clients are never loaded.
  */
 import { spawn } from 'node:child_process'
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { request } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -97,26 +97,36 @@ describe('server process', () => {
     }
   })
 
-  it('on SQLite without Redis, loads neither the PostgreSQL nor the Redis client', async () => {
+  it('at start and for a page view, loads only what a visitor needs: no PostgreSQL or Redis client on SQLite, no metrics, mail, passkey or QR code library', async () => {
     const dist = join(import.meta.dirname, '../../dist/src')
+    // Every module the process resolves, CommonJS or ESM, is written to a file by a resolve hook.
+    const resolvedFile = join(dir, 'resolved.txt')
+    const hooks = join(dir, 'record-hooks.mjs')
+    writeFileSync(hooks, `
+      import { appendFileSync } from 'node:fs'
+      export async function resolve (specifier, context, next) {
+        const result = await next(specifier, context)
+        appendFileSync(${JSON.stringify(resolvedFile)}, result.url + '\\n')
+        return result
+      }`)
     const script = `
-      import { createRequire } from 'node:module'
+      import { register } from 'node:module'
+      register(${JSON.stringify(pathToFileURL(hooks).href)})
       const { loadConfig } = await import(${JSON.stringify(pathToFileURL(join(dist, 'config.js')).href)})
       const { buildApp } = await import(${JSON.stringify(pathToFileURL(join(dist, 'app.js')).href)})
-      const app = await buildApp(loadConfig({ DATABASE_URL: ${JSON.stringify(join(dir, 'modules.db'))}, LOG_LEVEL: 'silent' }))
-      await app.inject('/')
-      const loaded = Object.keys(createRequire(${JSON.stringify(pathToFileURL(dist).href + '/')}).cache)
-      const count = (name) => loaded.filter((file) => file.includes('/node_modules/' + name + '/')).length
-      console.log(JSON.stringify({ pg: count('pg'), ioredis: count('ioredis'), fastify: count('fastify') }))
+      const app = await buildApp(loadConfig({ DATABASE_URL: ${JSON.stringify(join(dir, 'modules.db'))}, LOG_LEVEL: 'silent', SMTP_URL: 'smtp://127.0.0.1:9' }))
+      const page = await app.inject('/')
+      if (page.statusCode !== 200) throw new Error('the home page answered ' + page.statusCode)
       await app.close()`
     const file = join(dir, 'modules.mjs')
     writeFileSync(file, script)
-    const child = spawn(process.execPath, [file], { env: { PATH: process.env.PATH ?? '' }, stdio: ['ignore', 'pipe', 'inherit'] })
-    let output = ''
-    child.stdout.on('data', (c) => { output += String(c) })
+    const child = spawn(process.execPath, [file], { env: { PATH: process.env.PATH ?? '' }, stdio: ['ignore', 'inherit', 'inherit'] })
     expect(await new Promise((resolve) => child.on('exit', resolve))).toBe(0)
-    const counts = JSON.parse(output) as Record<string, number>
-    expect(counts.fastify).toBeGreaterThan(0) // the check sees CommonJS packages loaded through import
-    expect(counts).toMatchObject({ pg: 0, ioredis: 0 })
+    const resolved = readFileSync(resolvedFile, 'utf8').split('\n')
+    const count = (name: string) => resolved.filter((url) => url.includes(`/node_modules/${name}/`)).length
+    expect(count('fastify')).toBeGreaterThan(0) // the hook sees packages, CommonJS ones included
+    expect(count('pino')).toBeGreaterThan(0)
+    expect(Object.fromEntries(['pg', 'ioredis', 'prom-client', 'nodemailer', '@simplewebauthn/server', 'qrcode'].map((name) => [name, count(name)])))
+      .toEqual({ pg: 0, ioredis: 0, 'prom-client': 0, nodemailer: 0, '@simplewebauthn/server': 0, qrcode: 0 })
   })
 })
