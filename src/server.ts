@@ -102,6 +102,7 @@ async function runWorker (config: Config): Promise<void> {
   const logOutput = createLogOutput()
   const app = await buildApp(config, { metrics, logStream: logOutput.stream })
   exitOnUncaughtException(app.log, logOutput)
+  logOutput.reportDropsTo(app.log)
   let metricsServer: HttpServer | null = null
   let closing = false
   const shutdown = (signal: string) => {
