@@ -3,6 +3,8 @@
  * a temporary database, waits until it answers, and measures it over loopback: page views with wrk, logins
  * with keep-alive clients that log in as a browser does. Every load phase is bounded in time and every
  * figure is the median of its runs; a run that other processes on the machine disturbed is run again.
+ * The server runs at its default log level (info: a line per request) unless --log-level says otherwise; the
+ * page phase compares it with a second server at LOG_LEVEL=warn on the same database.
  * Prints a table and writes bench/results/latest.json. See bench/README.md for what each figure means.
  *
  * Options (after `npm run bench --`):
@@ -12,7 +14,8 @@
  *   --duration S         seconds per page-load run (default 5)
  *   --login-duration S   seconds per login-throughput run (default 8)
  *   --sessions N         sessions in the table for the large case (default 1000000)
- *   --phases LIST        page,login,storm,scale,people (default: all)
+ *   --phases LIST        page,login,storm,busy,scale,people (default: all)
+ *   --log-level L        LOG_LEVEL for the server (default: not set, the server's default, info)
  *   --accounts N         accounts in the table for the people phase's large case (default 1000000)
  *   --server-env K=V     extra environment for the server (repeatable), e.g. PASSWORD_HASH_CONCURRENCY=2
  *   --node-flags=FLAGS   extra flags for the server's node, e.g. --node-flags=--trace-gc (its output lands in the kept log)
@@ -34,6 +37,7 @@ import { type BenchDb, createPostgresDatabase, newSessionToken, openPostgres, op
 import { type Account, runLogins, startLoginStorm, type StormResult } from './lib/logins.js'
 import { type CpuReading, freePort, memoryOf, processesNamed, sampleMemory, type Started, startCpuMeter as startProcessMeter, startProcess } from './lib/processes.js'
 import { startScriptFlags } from './lib/start-command.js'
+import { summarizeServerLog } from './lib/server-log.js'
 import { type SmtpSink, startSmtpSink } from './lib/smtp-sink.js'
 import { median, percentile, round, sleep } from './lib/stats.js'
 import { ensureWrk, runWrk, type WrkOptions, type WrkResult, wrkErrorCount } from './lib/wrk.js'
@@ -44,9 +48,15 @@ const SERVER_ENTRY = join(ROOT, 'dist', 'src', 'server.js')
 const DEMO = { email: 'team@pawsrescue.co', password: 'adminpass' }
 const STORM_CLIENTS = 16
 const PAGE_CONNECTIONS = 8
+/** The busy phase: the page at this many connections, from wrk with this many threads. */
+const BUSY_CONNECTIONS = 64
+const BUSY_THREADS = 2
+/** The level the page phase's second server runs at, to compare with. */
+const COMPARISON_LOG_LEVEL = 'warn'
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']
 const KNOWN_SESSIONS = 1_000
 const STORM_ACCOUNT_PASSWORD = 'paws-bench Correct Horse 42'
-const PHASES = ['page', 'login', 'storm', 'scale', 'people'] as const
+const PHASES = ['page', 'login', 'storm', 'busy', 'scale', 'people'] as const
 /** The people phase's small case, and the accounts its search finds in both cases (named person-<n>@bench.example). */
 const KNOWN_ACCOUNTS = 1_000
 /** Finds person-1, person-10…19 and person-100…199: 111 accounts, more than a page, in both cases. */
@@ -64,6 +74,7 @@ const { values: opts } = parseArgs({
     accounts: { type: 'string', default: '1000000' },
     phases: { type: 'string', default: PHASES.join(',') },
     'server-env': { type: 'string', multiple: true, default: [] },
+    'log-level': { type: 'string' },
     'node-flags': { type: 'string', default: '' },
     profile: { type: 'boolean', default: false },
     metrics: { type: 'boolean', default: false },
@@ -89,6 +100,12 @@ const serverEnvExtra = Object.fromEntries(opts['server-env'].map((kv) => {
   if (eq < 1) throw new Error(`--server-env expects KEY=VALUE, got ${kv}`)
   return [kv.slice(0, eq), kv.slice(eq + 1)]
 }))
+if (opts['log-level'] !== undefined && !LOG_LEVELS.includes(opts['log-level'])) throw new Error(`--log-level expects one of ${LOG_LEVELS.join(', ')}, got ${opts['log-level']}`)
+/** The server's log level: --log-level, else a LOG_LEVEL given with --server-env, else the server's default (not set). */
+const LOG_LEVEL = {
+  level: opts['log-level'] ?? serverEnvExtra.LOG_LEVEL ?? loadConfig({ NODE_ENV: 'test' }).logLevel,
+  source: opts['log-level'] !== undefined ? '--log-level' : serverEnvExtra.LOG_LEVEL !== undefined ? '--server-env' : 'default (LOG_LEVEL not set)'
+}
 
 const say = (line: string) => { process.stdout.write(`${line}\n`) }
 
@@ -284,9 +301,9 @@ async function main (): Promise<void> {
     SEED_DEMO_DATA: 'true',
     DATABASE_URL: databaseUrl,
     HOST: '127.0.0.1',
-    LOG_LEVEL: 'warn',
     SIGNUPS_PER_IP_PER_HOUR: '1000',
-    ...serverEnvExtra
+    ...serverEnvExtra,
+    ...(opts['log-level'] !== undefined ? { LOG_LEVEL: opts['log-level'] } : {})
   }
   const serverFlags = [...startScriptFlags(ROOT), ...opts['node-flags'].split(' ').filter(Boolean)]
   const started_: Started[] = []
@@ -302,16 +319,20 @@ async function main (): Promise<void> {
     const metricsPort = opts.metrics ? await freePort() : null
     if (metricsPort !== null) serverEnv.METRICS_PORT = String(metricsPort)
     say(`server: node ${[...serverFlags, relative(ROOT, SERVER_ENTRY)].join(' ')} (the flags of package.json "start"${opts['node-flags'] === '' ? '' : ' and --node-flags'})`)
+    say(`log level: ${LOG_LEVEL.level} (${LOG_LEVEL.source === '--log-level' ? `--log-level ${LOG_LEVEL.level}` : LOG_LEVEL.source === '--server-env' ? `--server-env LOG_LEVEL=${LOG_LEVEL.level}` : 'the server\'s default: LOG_LEVEL not set'}); the server's standard output goes to a file`)
     say(`database: ${opts.pg ? `PostgreSQL (${database!.name})` : `SQLite (${relative(ROOT, databaseUrl)})`}; starting the server on port ${port}`)
-    const server = await startProcess({
+    const sink = mailSink
+    /** The production server; `env` is added to serverEnv (the page phase's second server sets LOG_LEVEL). */
+    const startServer = async (at: number, env: NodeJS.ProcessEnv, logFile: string, profile: boolean): Promise<Started> => await startProcess({
       command: process.execPath,
-      args: [...serverFlags, ...(opts.profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []), SERVER_ENTRY],
-      env: { PUBLIC_URL: `http://127.0.0.1:${port}`, SMTP_URL: mailSink.url, ...serverEnv, PORT: String(port) },
+      args: [...serverFlags, ...(profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []), SERVER_ENTRY],
+      env: { PUBLIC_URL: `http://127.0.0.1:${at}`, SMTP_URL: sink.url, ...serverEnv, ...env, PORT: String(at) },
       cwd: ROOT,
-      port,
-      logFile: join(work, 'server.log'),
+      port: at,
+      logFile,
       readyPath: '/healthz'
     })
+    const server = await startServer(port, {}, join(work, 'server.log'), opts.profile)
     started_.push(server)
     const origin = server.url
     benchDb = opts.pg ? await openPostgres(databaseUrl) : openSqlite(databaseUrl)
@@ -330,7 +351,8 @@ async function main (): Promise<void> {
       ({ url: `${origin}/`, connections: PAGE_CONNECTIONS, durationS: DURATION_S, workDir: work, ...extra })
 
     if (phases.has('page')) {
-      say(`\n1-2. The home page, ${PAGE_CONNECTIONS} connections, ${RUNS} x ${DURATION_S} s; the bare node:http server answering the same bytes`)
+      say(`\n1-2. The home page, ${PAGE_CONNECTIONS} connections, ${RUNS} x ${DURATION_S} s; the bare node:http server answering the same bytes; ` +
+        `the authenticated page on a second server at LOG_LEVEL=${COMPARISON_LOG_LEVEL} (same flags, same database), to compare with this one's level, ${LOG_LEVEL.level}`)
       const kept = staff.page.rawHeaders.flatMap((v, i, all) => i % 2 === 0 ? [[v, all[i + 1]!] as [string, string]] : [])
         .filter(([name]) => !['date', 'connection', 'keep-alive', 'transfer-encoding'].includes(name.toLowerCase()))
       const responseFile = join(work, 'page-response.json')
@@ -346,37 +368,92 @@ async function main (): Promise<void> {
         readyPath: '/'
       })
       started_.push(bare)
-      const both = { server: server.pid, bare: bare.pid }
-      await pageRun(wrk, 'warm-up: authenticated', pageOptions({ durationS: 3, headers: authHeaders }), both)
-      await pageRun(wrk, 'warm-up: anonymous', pageOptions({ durationS: 2 }), both)
-      await pageRun(wrk, 'warm-up: bare node:http', pageOptions({ url: `${bare.url}/`, durationS: 2 }), both)
-      const { runs: triples, disturbed } = await collect(async (attempt) => ({
-        auth: await pageRun(wrk, `run ${attempt}: authenticated GET /`, pageOptions({ headers: authHeaders }), both),
-        anon: await pageRun(wrk, `run ${attempt}: anonymous GET /`, pageOptions(), both),
-        bare: await pageRun(wrk, `run ${attempt}: bare node:http, same bytes`, pageOptions({ url: `${bare.url}/` }), both)
-      }), (t) => Math.max(t.auth.cpu.othersCores, t.anon.cpu.othersCores, t.bare.cpu.othersCores), both)
-      const auth = triples.map((t) => t.auth)
-      const anon = triples.map((t) => t.anon)
-      const bareRuns = triples.map((t) => t.bare)
+      // The second server: the same command, environment and database file (SQLite's WAL lets two processes
+      // share it), its own port, log file and metrics port, at the comparison level.
+      const warnPort = await freePort()
+      const warnLog = join(work, `server-${COMPARISON_LOG_LEVEL}.log`)
+      const warnServer = await startServer(warnPort, {
+        LOG_LEVEL: COMPARISON_LOG_LEVEL,
+        ...(metricsPort !== null ? { METRICS_PORT: String(await freePort()) } : {})
+      }, warnLog, false)
+      started_.push(warnServer)
+      const warnStaff = await staffSession(warnServer.url)
+      const warnHeaders = { Cookie: `${warnStaff.cookieName}=${warnStaff.token}` }
+      const all = { server: server.pid, bare: bare.pid, warn: warnServer.pid }
+      const authRun = async (attempt: number) => await pageRun(wrk, `run ${attempt}: authenticated GET /`, pageOptions({ headers: authHeaders }), all)
+      const warnRun = async (attempt: number) => await pageRun(wrk, `run ${attempt}: authenticated, ${COMPARISON_LOG_LEVEL} server`, pageOptions({ url: `${warnServer.url}/`, headers: warnHeaders }), all)
+      await pageRun(wrk, 'warm-up: authenticated', pageOptions({ durationS: 3, headers: authHeaders }), all)
+      await pageRun(wrk, `warm-up: authenticated, ${COMPARISON_LOG_LEVEL} server`, pageOptions({ url: `${warnServer.url}/`, durationS: 3, headers: warnHeaders }), all)
+      await pageRun(wrk, 'warm-up: anonymous', pageOptions({ durationS: 2 }), all)
+      await pageRun(wrk, 'warm-up: bare node:http', pageOptions({ url: `${bare.url}/`, durationS: 2 }), all)
+      // The two servers' authenticated runs sit side by side, in alternating order from run to run, so that
+      // the machine's drift weighs on both alike.
+      const { runs: quadruples, disturbed } = await collect(async (attempt) => {
+        let auth: Measured<WrkResult>
+        let warn: Measured<WrkResult>
+        if (attempt % 2 === 1) {
+          auth = await authRun(attempt)
+          warn = await warnRun(attempt)
+        } else {
+          warn = await warnRun(attempt)
+          auth = await authRun(attempt)
+        }
+        return {
+          auth,
+          warn,
+          anon: await pageRun(wrk, `run ${attempt}: anonymous GET /`, pageOptions(), all),
+          bare: await pageRun(wrk, `run ${attempt}: bare node:http, same bytes`, pageOptions({ url: `${bare.url}/` }), all)
+        }
+      }, (t) => Math.max(t.auth.cpu.othersCores, t.warn.cpu.othersCores, t.anon.cpu.othersCores, t.bare.cpu.othersCores), all)
+      const auth = quadruples.map((t) => t.auth)
+      const warnRuns = quadruples.map((t) => t.warn)
+      const anon = quadruples.map((t) => t.anon)
+      const bareRuns = quadruples.map((t) => t.bare)
       await bare.stop()
       started_.splice(started_.indexOf(bare), 1)
+      const warnCode = await warnServer.stop()
+      started_.splice(started_.indexOf(warnServer), 1)
+      const warnLogSummary = await summarizeServerLog(warnLog)
+      if (warnCode !== 0) say(`  WARNING: the ${COMPARISON_LOG_LEVEL} server exited with ${String(warnCode)}`)
+      if (warnLogSummary.problems.length > 0) say(`  the ${COMPARISON_LOG_LEVEL} server's warnings and errors:\n${warnLogSummary.problems.join('\n')}`)
       const ratio = pick(auth).rps / pick(bareRuns).rps
+      const levelRatio = pick(auth).rps / pick(warnRuns).rps
+      const levelRatios = quadruples.map((t) => t.auth.rps / t.warn.rps)
+      say(`  ${''.padEnd(34)} authenticated, ${LOG_LEVEL.level} ÷ ${COMPARISON_LOG_LEVEL}: ${levelRatio.toFixed(2)} (run by run ${levelRatios.map((x) => x.toFixed(2)).join(', ')})`)
       results.page = {
         responseBytes: Buffer.byteLength(staff.page.body),
+        logLevel: LOG_LEVEL.level,
         authenticated: pick(auth),
         anonymous: pick(anon),
         bare: pick(bareRuns),
         ratioToBare: round(ratio, 3),
+        ratiosToBare: quadruples.map((t) => round(t.auth.rps / t.bare.rps, 3)),
+        logLevelComparison: {
+          level: LOG_LEVEL.level,
+          comparedWith: COMPARISON_LOG_LEVEL,
+          authenticated: pick(auth),
+          authenticatedWarn: pick(warnRuns),
+          ratio: round(levelRatio, 3),
+          ratios: levelRatios.map((x) => round(x, 3)),
+          comparisonServerCores: round(median(warnRuns.map((r) => r.cpu.cores.warn ?? 0)), 2),
+          comparisonServerLog: { lines: warnLogSummary.lines, MiB: round(warnLogSummary.bytes / 2 ** 20, 2) }
+        },
         serverCoresAuthenticated: round(median(auth.map((r) => r.cpu.cores.server ?? 0)), 2),
         disturbedRunsDiscarded: disturbed,
-        runs: { authenticated: auth, anonymous: anon, bare: bareRuns }
+        runs: { authenticated: auth, authenticatedWarn: warnRuns, anonymous: anon, bare: bareRuns }
       }
       noteMemory('page phase')
-      targets.push({ figure: 'authenticated page / bare node:http', value: round(ratio, 3), target: '>= 0.50', ok: ratio >= 0.5 })
+      targets.push({ figure: `authenticated page / bare node:http (log level ${LOG_LEVEL.level})`, value: round(ratio, 3), target: '>= 0.50', ok: ratio >= 0.5 })
+      targets.push({
+        figure: `authenticated page, log level ${LOG_LEVEL.level} / ${COMPARISON_LOG_LEVEL}${LOG_LEVEL.level === COMPARISON_LOG_LEVEL ? ' (the same level: no comparison)' : ''}`,
+        value: round(levelRatio, 3),
+        target: '>= 0.90',
+        ok: levelRatio >= 0.9
+      })
     }
 
     let accounts: Account[] = []
-    if (phases.has('login') || phases.has('storm')) {
+    if (phases.has('login') || phases.has('storm') || phases.has('busy')) {
       say(`\nSigning up ${STORM_CLIENTS} accounts for the login clients (POST /signup)`)
       accounts = await signUp(origin, STORM_CLIENTS)
     }
@@ -432,31 +509,46 @@ async function main (): Promise<void> {
       targets.push({ figure: 'logins/s x time of one hash', value: round(hashShare, 3), target: '>= 0.90', ok: hashShare >= 0.9 })
     }
 
-    if (phases.has('storm')) {
-      say(`\n4 and 6. The authenticated page at ${PAGE_CONNECTIONS} connections, alone and during ${STORM_CLIENTS} clients logging in continuously (${RUNS} x ${DURATION_S} s each)`)
+    /**
+     * The page alone, then during the login storm (started a second before), run by run; the server's
+     * resident memory is sampled during both (figures 4, 6 and 8).
+     */
+    const aloneThenDuringStorm = async (options: WrkOptions, label: string) => {
       const watched = { server: server.pid }
-      await pageRun(wrk, 'warm-up: authenticated', pageOptions({ durationS: 2, headers: authHeaders }), watched)
+      await pageRun(wrk, `warm-up: authenticated${label}`, { ...options, durationS: 2 }, watched)
       const { runs: pairs, disturbed } = await collect(async (attempt) => {
-        const alone = await pageRun(wrk, `run ${attempt}: alone`, pageOptions({ headers: authHeaders }), watched)
+        const stopSamplingAlone = sampleMemory(server.pid)
+        const alone = await pageRun(wrk, `run ${attempt}: alone${label}`, options, watched)
+        const memoryAlone = stopSamplingAlone()
         const storm = startLoginStorm(origin, accounts, STORM_CLIENTS)
         await sleep(1000)
         storm.markWindowStart()
         const stopSampling = sampleMemory(server.pid)
-        const during = await pageRun(wrk, `run ${attempt}: during the login storm`, pageOptions({ headers: authHeaders }), watched)
+        const during = await pageRun(wrk, `run ${attempt}: during the storm${label}`, options, watched)
         const memory = stopSampling()
         const logins = await storm.stop()
-        say(`  ${''.padEnd(34)} storm: ${logins.loginsPerS.toFixed(1)} logins/s, statuses ${JSON.stringify(logins.statuses)}; server peak RSS ${memory.peakRssMiB.toFixed(1)} MiB (VmHWM ${memory.hwmMiB.toFixed(1)} MiB)`)
-        return { alone, during, logins, memory }
+        say(`  ${''.padEnd(34)} storm: ${logins.loginsPerS.toFixed(1)} logins/s, statuses ${JSON.stringify(logins.statuses)}; server peak RSS ${memory.peakRssMiB.toFixed(1)} MiB (alone ${memoryAlone.peakRssMiB.toFixed(1)} MiB; VmHWM ${memory.hwmMiB.toFixed(1)} MiB)`)
+        return { alone, during, logins, memory, memoryAlone }
       }, (p) => Math.max(p.alone.cpu.othersCores, p.during.cpu.othersCores), watched)
-      const alone = pairs.map((p) => p.alone)
-      const during = pairs.map((p) => p.during)
-      const storms = pairs.map((p) => p.logins)
       const memory = pairs.map((p) => p.memory)
+      return {
+        pairs,
+        disturbed,
+        alone: pairs.map((p) => p.alone),
+        during: pairs.map((p) => p.during),
+        storms: pairs.map((p) => p.logins),
+        memory,
+        peakRss: median(memory.map((m) => m.peakRssMiB))
+      }
+    }
+
+    if (phases.has('storm')) {
+      say(`\n4 and 6. The authenticated page at ${PAGE_CONNECTIONS} connections, alone and during ${STORM_CLIENTS} clients logging in continuously (${RUNS} x ${DURATION_S} s each)`)
+      const { disturbed, alone, during, storms, memory, peakRss } = await aloneThenDuringStorm(pageOptions({ headers: authHeaders }), '')
       const a = pick(alone)
       const d = pick(during)
       const p99Ratio = d.p99Ms / a.p99Ms
       const rpsRatio = d.rps / a.rps
-      const peakRss = median(memory.map((m) => m.peakRssMiB))
       results.storm = {
         alone: a,
         during: d,
@@ -471,7 +563,40 @@ async function main (): Promise<void> {
       noteMemory('storm phase')
       targets.push({ figure: 'page p99 during storm / alone', value: round(p99Ratio, 3), target: '<= 3', ok: p99Ratio <= 3 })
       targets.push({ figure: 'page throughput during storm / alone', value: round(rpsRatio, 3), target: '>= 0.50', ok: rpsRatio >= 0.5 })
-      targets.push({ figure: 'peak RSS during the storm', value: round(peakRss, 1), unit: 'MiB', target: '<= 150 MiB', ok: peakRss <= 150 })
+      targets.push({ figure: `peak RSS during the storm (${PAGE_CONNECTIONS} connections)`, value: round(peakRss, 1), unit: 'MiB', target: '<= 150 MiB', ok: peakRss <= 150 })
+    }
+
+    if (phases.has('busy')) {
+      say(`\n8. The authenticated page at ${BUSY_CONNECTIONS} connections (wrk, ${BUSY_THREADS} threads), alone and during ${STORM_CLIENTS} clients logging in continuously; the server's peak RSS (${RUNS} x ${DURATION_S} s each)`)
+      const busy = pageOptions({ headers: authHeaders, connections: BUSY_CONNECTIONS, threads: BUSY_THREADS })
+      const { pairs, disturbed, alone, during, storms, memory, peakRss } = await aloneThenDuringStorm(busy, `, ${BUSY_CONNECTIONS} conn.`)
+      const a = pick(alone)
+      const d = pick(during)
+      const stormResults = results.storm as { memory: { peakRssMiB: number } } | undefined
+      results.busy = {
+        connections: BUSY_CONNECTIONS,
+        wrkThreads: BUSY_THREADS,
+        alone: a,
+        during: d,
+        p99Ratio: round(d.p99Ms / a.p99Ms, 3),
+        throughputRatio: round(d.rps / a.rps, 3),
+        loginsPerSDuringStorm: round(median(storms.map((s) => s.loginsPerS)), 1),
+        loginStatuses: storms.map((s) => s.statuses),
+        serverCoresDuring: round(median(during.map((r) => r.cpu.cores.server ?? 0)), 2),
+        disturbedRunsDiscarded: disturbed,
+        memory: {
+          peakRssMiB: round(peakRss, 1),
+          maxPeakRssMiB: round(Math.max(...memory.map((m) => m.peakRssMiB)), 1),
+          peakRssAloneMiB: round(median(pairs.map((p) => p.memoryAlone.peakRssMiB)), 1),
+          vmHwmMiB: round(Math.max(...memory.map((m) => m.hwmMiB)), 1),
+          stormPhasePeakRssMiB: stormResults?.memory.peakRssMiB ?? null,
+          runs: memory,
+          runsAlone: pairs.map((p) => p.memoryAlone)
+        },
+        runs: { alone, during }
+      }
+      noteMemory('busy phase')
+      targets.push({ figure: `peak RSS during the storm (${BUSY_CONNECTIONS} connections)`, value: round(peakRss, 1), unit: 'MiB', target: '<= 150 MiB', ok: peakRss <= 150 })
     }
 
     if (phases.has('scale')) {
@@ -602,8 +727,10 @@ async function main (): Promise<void> {
     const code = await server.stop()
     started_.splice(started_.indexOf(server), 1)
     if (code !== 0) say(`WARNING: the server exited with ${String(code)}; see ${join(work, 'server.log')}`)
-    const serverLog = safeRead(join(work, 'server.log')).trim()
-    if (serverLog !== '') say(`\nserver log (warnings and errors):\n${serverLog.split('\n').slice(-20).join('\n')}`)
+    const serverLog = await summarizeServerLog(join(work, 'server.log'))
+    results.serverLog = { level: LOG_LEVEL.level, MiB: round(serverLog.bytes / 2 ** 20, 1), lines: serverLog.lines, infoLines: serverLog.infoLines, warningsAndErrors: serverLog.problems }
+    say(`\nserver log (log level ${LOG_LEVEL.level}): ${serverLog.lines.toLocaleString('en')} lines, ${(serverLog.bytes / 2 ** 20).toFixed(1)} MiB`)
+    if (serverLog.problems.length > 0) say(`its last warnings and errors:\n${serverLog.problems.join('\n')}`)
     if (opts.profile) {
       const newest = readdirSync(profileDir).filter((f) => f.endsWith('.cpuprofile'))
         .map((f) => join(profileDir, f)).sort((x, y) => statSync(y).mtimeMs - statSync(x).mtimeMs)[0]
@@ -627,7 +754,21 @@ async function main (): Promise<void> {
     durationS: round((finished.getTime() - started.getTime()) / 1000, 0),
     machine: { ...host, loadAverageAtEnd: loadavg().map((x) => round(x, 2)) },
     database: opts.pg ? 'postgres' : 'sqlite',
-    settings: { runs: RUNS, durationS: DURATION_S, loginDurationS: LOGIN_DURATION_S, pageConnections: PAGE_CONNECTIONS, loginClients: STORM_CLIENTS, loadGenerator: 'wrk (1 thread)', serverEnv: serverEnvExtra, metrics: opts.metrics, serverCommand: `node ${[...startScriptFlags(ROOT), ...opts['node-flags'].split(' ').filter(Boolean)].join(' ')} dist/src/server.js`, profile: opts.profile },
+    settings: {
+      runs: RUNS,
+      durationS: DURATION_S,
+      loginDurationS: LOGIN_DURATION_S,
+      logLevel: LOG_LEVEL.level,
+      logLevelFrom: LOG_LEVEL.source,
+      pageConnections: PAGE_CONNECTIONS,
+      busyConnections: BUSY_CONNECTIONS,
+      loginClients: STORM_CLIENTS,
+      loadGenerator: `wrk (1 thread; ${BUSY_THREADS} threads at ${BUSY_CONNECTIONS} connections)`,
+      serverEnv: serverEnvExtra,
+      metrics: opts.metrics,
+      serverCommand: `node ${[...startScriptFlags(ROOT), ...opts['node-flags'].split(' ').filter(Boolean)].join(' ')} dist/src/server.js`,
+      profile: opts.profile
+    },
     targets,
     ...results
   }
@@ -639,9 +780,22 @@ async function main (): Promise<void> {
 
 function table (report: { machine: ReturnType<typeof machine>, database: string, date: string }, results: Record<string, unknown>): string {
   const r = results as {
-    page?: { authenticated: ReturnType<typeof pick>, anonymous: ReturnType<typeof pick>, bare: ReturnType<typeof pick>, ratioToBare: number }
+    page?: {
+      authenticated: ReturnType<typeof pick>
+      anonymous: ReturnType<typeof pick>
+      bare: ReturnType<typeof pick>
+      ratioToBare: number
+      logLevelComparison: { level: string, comparedWith: string, authenticatedWarn: ReturnType<typeof pick>, ratio: number }
+    }
     login?: { hashMs: number, singleClient: { p50Ms: number, p99Ms: number }, concurrent: { loginsPerS: number, p50Ms: number, p99Ms: number }, hashCoresUsed: number }
     storm?: { alone: ReturnType<typeof pick>, during: ReturnType<typeof pick>, p99Ratio: number, throughputRatio: number, memory: { peakRssMiB: number } }
+    busy?: {
+      alone: ReturnType<typeof pick>
+      during: ReturnType<typeof pick>
+      p99Ratio: number
+      throughputRatio: number
+      memory: { peakRssMiB: number, maxPeakRssMiB: number, peakRssAloneMiB: number }
+    }
     scale?: { small: ReturnType<typeof pick> & { sessions: number }, large: ReturnType<typeof pick> & { sessions: number }, ratio: number }
     people?: {
       small: { accounts: number, list: ReturnType<typeof pick>, search: ReturnType<typeof pick> }
@@ -653,10 +807,13 @@ function table (report: { machine: ReturnType<typeof machine>, database: string,
   const check = (ok: boolean) => ok ? 'met' : 'MISSED'
   if (r.page !== undefined) {
     const { authenticated: a, anonymous: n, bare: b } = r.page
-    rows.push(['1. authenticated GET / (8 conn.)', `${a.rps} req/s, p50 ${ms(a.p50Ms)}, p99 ${ms(a.p99Ms)}`, ''])
+    const { level, comparedWith, authenticatedWarn: w, ratio } = r.page.logLevelComparison
+    rows.push([`1. authenticated GET / (${PAGE_CONNECTIONS} conn., log level ${level})`, `${a.rps} req/s, p50 ${ms(a.p50Ms)}, p99 ${ms(a.p99Ms)}`, ''])
     rows.push(['   anonymous GET /', `${n.rps} req/s, p50 ${ms(n.p50Ms)}, p99 ${ms(n.p99Ms)}`, ''])
+    rows.push([`   authenticated GET /, LOG_LEVEL=${comparedWith} server`, `${w.rps} req/s, p50 ${ms(w.p50Ms)}, p99 ${ms(w.p99Ms)}`, ''])
+    rows.push([`   authenticated, ${level} / ${comparedWith}${level === comparedWith ? ' (same level)' : ''}`, ratio.toFixed(2), `>= 0.90 ${check(ratio >= 0.9)}`])
     rows.push(['2. bare node:http, same bytes', `${b.rps} req/s, p50 ${ms(b.p50Ms)}, p99 ${ms(b.p99Ms)}`, ''])
-    rows.push(['   authenticated / bare', r.page.ratioToBare.toFixed(2), `>= 0.50 ${check(r.page.ratioToBare >= 0.5)}`])
+    rows.push([`   authenticated (${level}) / bare`, r.page.ratioToBare.toFixed(2), `>= 0.50 ${check(r.page.ratioToBare >= 0.5)}`])
   }
   if (r.login !== undefined) {
     const l = r.login
@@ -678,7 +835,7 @@ function table (report: { machine: ReturnType<typeof machine>, database: string,
     rows.push([`   page, ${large.sessions.toLocaleString('en')} sessions`, `${large.rps} req/s, p99 ${ms(large.p99Ms)}`, ''])
     rows.push(['   ratio', r.scale.ratio.toFixed(2), `>= 0.90 ${check(r.scale.ratio >= 0.9)}`])
   }
-  if (r.storm !== undefined) rows.push(['6. peak RSS during the storm', `${r.storm.memory.peakRssMiB} MiB`, `<= 150 MiB ${check(r.storm.memory.peakRssMiB <= 150)}`])
+  if (r.storm !== undefined) rows.push([`6. peak RSS during the storm (${PAGE_CONNECTIONS} conn.)`, `${r.storm.memory.peakRssMiB} MiB`, `<= 150 MiB ${check(r.storm.memory.peakRssMiB <= 150)}`])
   if (r.people !== undefined) {
     const { small, large, ratio } = r.people
     for (const kind of ['list', 'search'] as const) {
@@ -688,13 +845,21 @@ function table (report: { machine: ReturnType<typeof machine>, database: string,
       rows.push(['   ratio', ratio[kind].toFixed(2), `>= 0.80 ${check(ratio[kind] >= 0.8)}`])
     }
   }
+  if (r.busy !== undefined) {
+    const b = r.busy
+    rows.push([`8. page alone (${BUSY_CONNECTIONS} conn., wrk ${BUSY_THREADS} threads)`, `${b.alone.rps} req/s, p99 ${ms(b.alone.p99Ms)}`, ''])
+    rows.push([`   page during ${STORM_CLIENTS}-client login storm`, `${b.during.rps} req/s, p99 ${ms(b.during.p99Ms)}`, ''])
+    rows.push(['   p99 during / alone; throughput', `${b.p99Ratio.toFixed(2)}; ${b.throughputRatio.toFixed(2)}`, ''])
+    rows.push([`   peak RSS during the storm (${BUSY_CONNECTIONS} conn.)`, `${b.memory.peakRssMiB} MiB (max ${b.memory.maxPeakRssMiB}, alone ${b.memory.peakRssAloneMiB})`, `<= 150 MiB ${check(b.memory.peakRssMiB <= 150)}`])
+    if (r.storm !== undefined) rows.push([`   peak RSS during the storm (${PAGE_CONNECTIONS} conn., 6.)`, `${r.storm.memory.peakRssMiB} MiB`, ''])
+  }
   const w0 = Math.max(...rows.map((x) => x[0].length), 6)
   const w1 = Math.max(...rows.map((x) => x[1].length), 6)
   const w2 = Math.max(...rows.map((x) => x[2].length), 6)
   const line = (a: string, b: string, c: string) => `| ${a.padEnd(w0)} | ${b.padEnd(w1)} | ${c.padEnd(w2)} |`
   const m = report.machine
   return [
-    `${m.cpu}, ${m.cores} cores, Node ${m.node}, ${report.database}, ${report.date.slice(0, 10)}`,
+    `${m.cpu}, ${m.cores} cores, Node ${m.node}, ${report.database}, ${report.date.slice(0, 10)}, log level ${LOG_LEVEL.level}`,
     line('figure', 'median of runs', 'target'),
     `|${'-'.repeat(w0 + 2)}|${'-'.repeat(w1 + 2)}|${'-'.repeat(w2 + 2)}|`,
     ...rows.map(([a, b, c]) => line(a, b, c))

@@ -1,9 +1,12 @@
 /**
  * The processes the benchmark starts: the production server and the bare node:http server. Each is
- * stopped by its own PID (SIGTERM, then SIGKILL after a bounded wait), never by name.
+ * stopped by its own PID (SIGTERM, then SIGKILL after a bounded wait), never by name. Their standard output
+ * and error go straight to their log file (as `node … >> file 2>&1` would), not through the benchmark's
+ * process: at the default log level the server writes a line per request, and the benchmark must not
+ * spend its own CPU carrying them.
  */
 import { type ChildProcess, spawn } from 'node:child_process'
-import { createWriteStream, readdirSync, readFileSync } from 'node:fs'
+import { closeSync, openSync, readdirSync, readFileSync } from 'node:fs'
 import http from 'node:http'
 import { sleep } from './stats.js'
 import { freePort } from '../../test/helpers/ports.js'
@@ -41,10 +44,14 @@ export interface StartOptions {
 }
 
 export async function startProcess (options: StartOptions): Promise<Started> {
-  const log = createWriteStream(options.logFile, { flags: 'a' })
-  const child = spawn(options.command, options.args, { cwd: options.cwd, env: options.env, stdio: ['ignore', 'pipe', 'pipe'] })
-  child.stdout?.pipe(log)
-  child.stderr?.pipe(log)
+  const log = openSync(options.logFile, 'a')
+  let child: ChildProcess
+  try {
+    child = spawn(options.command, options.args, { cwd: options.cwd, env: options.env, stdio: ['ignore', log, log] })
+  } finally {
+    // The child has its own copy of the descriptor.
+    closeSync(log)
+  }
   const pid = child.pid
   if (pid === undefined) throw new Error(`could not start ${options.command}`)
   let exitCode: number | null | undefined
@@ -73,7 +80,6 @@ export async function startProcess (options: StartOptions): Promise<Started> {
     const timer = setTimeout(() => { if (exitCode === undefined) child.kill('SIGKILL') }, 20_000)
     const code = await exited
     clearTimeout(timer)
-    log.end()
     return code
   }
   return { child, pid, url, port: options.port, logFile: options.logFile, stop }
