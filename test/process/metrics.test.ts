@@ -2,6 +2,7 @@
  * The metrics listener of the built server: its own port on 127.0.0.1, Prometheus text, never the public
  * port; and in a cluster, one scrape of the primary gives the sum of its workers.
  */
+import { once } from 'node:events'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -57,15 +58,17 @@ describe('metrics listener', () => {
       for (let i = 0; i < requests; i++) {
         expect((await httpRequest(port, '/healthz')).status).toBe(200)
       }
-      for (const line of proc.output().split('\n')) {
-        const match = /"pid":(\d+).*"url":"\/healthz"/.exec(line)
-        if (match !== null) pids.add(match[1]!)
-      }
-      expect(pids.size).toBe(2) // both workers answered some
       const scrape = await httpRequest(metricsPort, '/metrics')
       expect(scrape.status).toBe(200)
       expect(healthzAnswered(scrape.body)).toBe(requests)
+      // Each worker's access lines are all out once it has stopped, and read once the pipe has ended.
       await stop(proc)
+      if (proc.child.stdout?.readableEnded === false) await once(proc.child.stdout, 'end')
+      for (const line of proc.output().split('\n')) {
+        const match = /"pid":(\d+).*"route":"\/healthz"/.exec(line)
+        if (match !== null) pids.add(match[1]!)
+      }
+      expect(pids.size).toBe(2) // both workers answered some
     } finally {
       proc.child.kill('SIGKILL')
     }

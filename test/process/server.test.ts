@@ -33,7 +33,8 @@ describe('server process', () => {
 
   it('serves the pets, and SIGTERM finishes a request in flight before closing', async () => {
     const port = await freePort()
-    const proc = start({ PORT: String(port), HOST: '127.0.0.1', DATABASE_URL: join(dir, 'paws.db'), LOG_LEVEL: 'info' })
+    // At debug the server says when a request has arrived (its "incoming request" line, written within a second).
+    const proc = start({ PORT: String(port), HOST: '127.0.0.1', DATABASE_URL: join(dir, 'paws.db'), LOG_LEVEL: 'debug' })
     try {
       await waitForOutput(proc, 'Paws Rescue Center listening on')
       expect(proc.output()).toContain('"demoDataAdded":true')
