@@ -5,12 +5,13 @@
  * or a form token in any line of a whole journey; "incoming request" only at debug, with the token cut
  * out; nothing at warn. Runs on SQLite and PostgreSQL.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { hashToken } from '../../src/auth/tokens.js'
 import { ACCESS_LOG_MESSAGE } from '../../src/http/access-log.js'
 import { createTestApp, type TestApp } from '../helpers/app.js'
 import { extractCsrf, TestBrowser } from '../helpers/browser.js'
-import { linkIn, type ReceivedMail, startTestSmtp, type TestSmtp } from '../helpers/smtp.js'
+import { linkIn, type ReceivedMail } from '../helpers/smtp.js'
+import { useAppWithMail } from '../helpers/mail-app.js'
 
 const PUBLIC_URL = 'https://paws.example.org'
 const RESET_PREFIX = `${PUBLIC_URL}/password-reset/`
@@ -32,16 +33,7 @@ interface LogLine {
   req?: { method: string, url: string }
 }
 
-let smtp: TestSmtp
-let t: TestApp
-beforeAll(async () => {
-  smtp = await startTestSmtp()
-  t = await createTestApp({ env: { SMTP_URL: smtp.url, PUBLIC_URL, SIGNUPS_PER_IP_PER_HOUR: '1000', PASSWORD_RESET_REQUESTS_PER_IP_PER_HOUR: '1000' } })
-})
-afterAll(async () => {
-  await t.close()
-  await smtp.close()
-})
+const site = useAppWithMail({ PUBLIC_URL, SIGNUPS_PER_IP_PER_HOUR: '1000', PASSWORD_RESET_REQUESTS_PER_IP_PER_HOUR: '1000' })
 
 function parse (lines: readonly string[]): LogLine[] {
   return lines.map((l) => JSON.parse(l) as LogLine)
@@ -68,7 +60,7 @@ async function logged<R> (app: TestApp, send: () => Promise<R>) {
 }
 
 let counter = 0
-async function signUp (app = t, password = 'access log password 1') {
+async function signUp (app = site.t, password = 'access log password 1') {
   const email = `access${++counter}@example.com`
   const browser = new TestBrowser(app.app)
   expect((await browser.signup(`Access ${counter}`, email, password)).statusCode).toBe(303)
@@ -77,13 +69,13 @@ async function signUp (app = t, password = 'access log password 1') {
 }
 
 async function mailTo (email: string, subject: string, after: number): Promise<ReceivedMail> {
-  await t.app.outbox.idle()
-  return await smtp.waitFor((m) => m.to === email && m.subject.includes(subject) && smtp.received.indexOf(m) >= after)
+  await site.t.app.outbox.idle()
+  return await site.smtp.waitFor((m) => m.to === email && m.subject.includes(subject) && site.smtp.received.indexOf(m) >= after)
 }
 
 describe('one line per request, at info', () => {
   it('an anonymous GET / writes one line: msg, reqId, method, route, status, ms, and no userId; no "incoming request" or "request completed"', async () => {
-    const { res, line, ofRequest, written } = await logged(t, async () => await new TestBrowser(t.app).get('/'))
+    const { res, line, ofRequest, written } = await logged(site.t, async () => await new TestBrowser(site.t.app).get('/'))
     expect(res.statusCode).toBe(200)
     expect(ofRequest).toEqual([line])
     expect(line).toMatchObject({ level: 30, msg: 'request', method: 'GET', route: '/', status: 200 })
@@ -99,36 +91,36 @@ describe('one line per request, at info', () => {
     expect(messages).not.toContain('incoming request')
     expect(messages).not.toContain('request completed')
     // Across everything the app has written so far, too.
-    expect(t.logs.join('')).not.toMatch(/"msg":"(incoming request|request completed)"/)
+    expect(site.t.logs.join('')).not.toMatch(/"msg":"(incoming request|request completed)"/)
   })
 
   it('a signed-in GET / carries the account id as userId', async () => {
     const { browser, id } = await signUp()
-    const { res, line } = await logged(t, async () => await browser.get('/'))
+    const { res, line } = await logged(site.t, async () => await browser.get('/'))
     expect(res.statusCode).toBe(200)
     expect(res.body).toContain('class="nav-user"')
     expect(line).toMatchObject({ route: '/', status: 200, userId: id })
     // Another account, another id: the id is the requester's, not a leftover.
     const other = await signUp()
     expect(other.id).not.toBe(id)
-    expect((await logged(t, async () => await other.browser.get('/'))).line.userId).toBe(other.id)
+    expect((await logged(site.t, async () => await other.browser.get('/'))).line.userId).toBe(other.id)
   })
 
   it('a pet page logs the route pattern /pets/:id, not the URL', async () => {
-    const pet = await t.db.kysely.selectFrom('pets').select('id').orderBy('id').executeTakeFirstOrThrow()
-    const { res, line, written } = await logged(t, async () => await new TestBrowser(t.app).get(`/pets/${String(pet.id)}`))
+    const pet = await site.t.db.kysely.selectFrom('pets').select('id').orderBy('id').executeTakeFirstOrThrow()
+    const { res, line, written } = await logged(site.t, async () => await new TestBrowser(site.t.app).get(`/pets/${String(pet.id)}`))
     expect(res.statusCode).toBe(200)
     expect(line).toMatchObject({ method: 'GET', route: '/pets/:id', status: 200 })
     expect(line).not.toHaveProperty('path')
     expect(written.join('')).not.toContain(`/pets/${String(pet.id)}`)
     // A pet that does not exist matched the route all the same: the pattern, and the 404.
-    const missing = await logged(t, async () => await new TestBrowser(t.app).get('/pets/987654321'))
+    const missing = await logged(site.t, async () => await new TestBrowser(site.t.app).get('/pets/987654321'))
     expect(missing.line).toMatchObject({ route: '/pets/:id', status: 404 })
     expect(missing.written.join('')).not.toContain('987654321')
   })
 
   it('a request matching no route logs its path without the query string, with a 404, and no line holds the query', async () => {
-    const { res, line, ofRequest, written } = await logged(t, async () => await new TestBrowser(t.app).get('/no-such-page?token=abc&email=x@y.z'))
+    const { res, line, ofRequest, written } = await logged(site.t, async () => await new TestBrowser(site.t.app).get('/no-such-page?token=abc&email=x@y.z'))
     expect(res.statusCode).toBe(404)
     expect(ofRequest).toEqual([line])
     expect(line).toMatchObject({ level: 30, method: 'GET', path: '/no-such-page', status: 404 })
@@ -145,7 +137,7 @@ describe('one line per request, at info', () => {
 
   it('a path that matches no route but starts like an emailed link shows the path with the token cut off', async () => {
     const token = 'Zq9' + 'x'.repeat(40)
-    const { line, written } = await logged(t, async () => await new TestBrowser(t.app).get(`/verify-email/${token}/extra?e=x@y.z`))
+    const { line, written } = await logged(site.t, async () => await new TestBrowser(site.t.app).get(`/verify-email/${token}/extra?e=x@y.z`))
     expect(line.status).toBe(404)
     expect(line.path).toBe('/verify-email/[redacted]')
     expect(written.join('')).not.toContain(token)
@@ -154,18 +146,18 @@ describe('one line per request, at info', () => {
 
 describe('secrets never reach the log', () => {
   it('sign-up, confirming the address, log in, a password reset by link and a new log in: no token, password, session or form token in any line', async () => {
-    const before = t.logs.length
-    const mailsBefore = smtp.received.length
+    const before = site.t.logs.length
+    const mailsBefore = site.smtp.received.length
     const firstPassword = 'first journey password 7'
     const newPassword = 'second journey password 8'
     const secrets: string[] = [firstPassword, newPassword]
-    const { email, browser } = await signUp(t, firstPassword)
+    const { email, browser } = await signUp(site.t, firstPassword)
 
     // The link that sign-up mails: opened (GET), then confirmed (POST).
     const verifyLink = linkIn(await mailTo(email, 'Confirm your email address', mailsBefore), VERIFY_PREFIX)
     const verifyToken = verifyLink.slice(VERIFY_PREFIX.length)
     secrets.push(verifyToken, hashToken(verifyToken))
-    const phone = new TestBrowser(t.app)
+    const phone = new TestBrowser(site.t.app)
     expect((await phone.get(new URL(verifyLink).pathname)).statusCode).toBe(200)
     expect((await phone.post(new URL(verifyLink).pathname, {})).statusCode).toBe(303)
 
@@ -182,8 +174,8 @@ describe('secrets never reach the log', () => {
     secrets.push(extractCsrf(account.body))
 
     // A reset link, asked for anonymously, opened and used.
-    const resetMailsBefore = smtp.received.length
-    const visitor = new TestBrowser(t.app)
+    const resetMailsBefore = site.smtp.received.length
+    const visitor = new TestBrowser(site.t.app)
     expect((await visitor.post('/password-reset', { email })).statusCode).toBe(200)
     const resetLink = linkIn(await mailTo(email, 'Reset your password', resetMailsBefore), RESET_PREFIX)
     const resetToken = resetLink.slice(RESET_PREFIX.length)
@@ -195,12 +187,12 @@ describe('secrets never reach the log', () => {
     secrets.push(resetCsrf)
     const reset = await visitor.post(resetPath, { password: newPassword, confirmPassword: newPassword }, { csrf: resetCsrf })
     expect(reset.statusCode).toBe(303)
-    const again = new TestBrowser(t.app)
+    const again = new TestBrowser(site.t.app)
     expect((await again.login(email, newPassword)).statusCode).toBe(303)
     secrets.push(again.cookies.get('paws_session')!.value)
-    await t.app.outbox.idle()
+    await site.t.app.outbox.idle()
 
-    const written = t.logs.slice(before)
+    const written = site.t.logs.slice(before)
     const all = written.join('')
     for (const secret of secrets) {
       expect(secret.length).toBeGreaterThanOrEqual(16)
@@ -227,13 +219,13 @@ describe('secrets never reach the log', () => {
 
 describe('the level', () => {
   it('at debug, "incoming request" is written too, and the URL of an emailed link shows [redacted], never the token', async () => {
-    const verbose = await createTestApp({ env: { LOG_LEVEL: 'debug', SMTP_URL: smtp.url, PUBLIC_URL } })
+    const verbose = await createTestApp({ env: { LOG_LEVEL: 'debug', SMTP_URL: site.smtp.url, PUBLIC_URL } })
     try {
       const { email } = await signUp(verbose)
-      const mailsBefore = smtp.received.length
+      const mailsBefore = site.smtp.received.length
       await new TestBrowser(verbose.app).post('/password-reset', { email })
       await verbose.app.outbox.idle()
-      const link = linkIn(await smtp.waitFor((m) => m.to === email && m.subject.includes('Reset your password') && smtp.received.indexOf(m) >= mailsBefore), RESET_PREFIX)
+      const link = linkIn(await site.smtp.waitFor((m) => m.to === email && m.subject.includes('Reset your password') && site.smtp.received.indexOf(m) >= mailsBefore), RESET_PREFIX)
       const token = link.slice(RESET_PREFIX.length)
 
       const { line, ofRequest, written } = await logged(verbose, async () => await new TestBrowser(verbose.app).get(new URL(link).pathname))

@@ -3,49 +3,41 @@
  * same answer for every address, a single-use hashed link that expires, the password rules, and what a
  * reset ends (sessions, other links, the login lock). Runs on SQLite and PostgreSQL.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { hashToken } from '../../src/auth/tokens.js'
-import { createTestApp, type TestApp } from '../helpers/app.js'
+import { createTestApp } from '../helpers/app.js'
 import { fieldError, flashText, TestBrowser } from '../helpers/browser.js'
-import { linkIn, type ReceivedMail, startTestSmtp, type TestSmtp } from '../helpers/smtp.js'
+import { linkIn, type ReceivedMail } from '../helpers/smtp.js'
+import { useAppWithMail } from '../helpers/mail-app.js'
 
 const PUBLIC_URL = 'https://paws.example.org'
 const RESET_ANSWER = 'If an account uses that email, a link to reset its password is on its way.'
 const INVALID_LINK = 'This link is invalid or has expired.'
 const MINUTE_MS = 60_000
 
-let smtp: TestSmtp
-let t: TestApp
-beforeAll(async () => {
-  smtp = await startTestSmtp()
-  t = await createTestApp({ env: { SMTP_URL: smtp.url, PUBLIC_URL, SIGNUPS_PER_IP_PER_HOUR: '1000', PASSWORD_RESET_REQUESTS_PER_IP_PER_HOUR: '1000' } })
-})
-afterAll(async () => {
-  await t.close()
-  await smtp.close()
-})
+const site = useAppWithMail({ PUBLIC_URL, SIGNUPS_PER_IP_PER_HOUR: '1000', PASSWORD_RESET_REQUESTS_PER_IP_PER_HOUR: '1000' })
 
 let counter = 0
 async function newAccount (password = 'original password 1'): Promise<{ email: string, password: string, browser: TestBrowser }> {
   const email = `reset${++counter}@example.com`
-  const browser = new TestBrowser(t.app)
+  const browser = new TestBrowser(site.t.app)
   expect((await browser.signup(`Reset ${counter}`, email, password)).statusCode).toBe(303)
   return { email, password, browser }
 }
 
 /** Asks for a reset link as an anonymous visitor and waits until the app has done what the request started. */
-async function askForReset (email: string, browser = new TestBrowser(t.app)) {
+async function askForReset (email: string, browser = new TestBrowser(site.t.app)) {
   const res = await browser.post('/password-reset', { email })
-  await t.app.outbox.idle()
+  await site.t.app.outbox.idle()
   return res
 }
 
 async function resetMailFor (email: string, after = 0): Promise<ReceivedMail> {
-  return await smtp.waitFor((m) => m.to === email && m.subject.includes('Reset your password') && smtp.received.indexOf(m) >= after)
+  return await site.smtp.waitFor((m) => m.to === email && m.subject.includes('Reset your password') && site.smtp.received.indexOf(m) >= after)
 }
 
 async function resetLinkFor (email: string): Promise<string> {
-  const before = smtp.received.length
+  const before = site.smtp.received.length
   await askForReset(email)
   return linkIn(await resetMailFor(email, before), `${PUBLIC_URL}/password-reset/`)
 }
@@ -60,9 +52,9 @@ async function isSignedIn (browser: TestBrowser): Promise<boolean> {
 
 describe('asking for a reset link', () => {
   it('/login links "Forgot your password?" to /password-reset, a form with an email field', async () => {
-    const login = await new TestBrowser(t.app).get('/login')
+    const login = await new TestBrowser(site.t.app).get('/login')
     expect(login.body).toContain('<a href="/password-reset">Forgot your password?</a>')
-    const page = await new TestBrowser(t.app).get('/password-reset')
+    const page = await new TestBrowser(site.t.app).get('/password-reset')
     expect(page.statusCode).toBe(200)
     expect(page.body).toMatch(/<input[^>]*name="email"/)
   })
@@ -70,7 +62,7 @@ describe('asking for a reset link', () => {
   it('answers the same page, status and text for a known and an unknown address; the unknown one gets no email', async () => {
     // Attack: telling which addresses have accounts from the answer.
     const { email } = await newAccount()
-    const before = smtp.received.length
+    const before = site.smtp.received.length
     const known = await askForReset(email)
     const unknown = await askForReset('nobody-here@example.com')
     expect(known.statusCode).toBe(200)
@@ -79,17 +71,17 @@ describe('asking for a reset link', () => {
     expect(strip(known.body)).toBe(strip(unknown.body))
     expect(known.body).toContain(RESET_ANSWER)
     await resetMailFor(email, before)
-    const resets = smtp.received.slice(before).filter((m) => m.subject.includes('Reset your password'))
+    const resets = site.smtp.received.slice(before).filter((m) => m.subject.includes('Reset your password'))
     expect(resets.map((m) => m.to)).toEqual([email])
-    expect(await t.db.kysely.selectFrom('mail_outbox').select('id').where('recipient', '=', 'nobody-here@example.com').execute()).toEqual([])
+    expect(await site.t.db.kysely.selectFrom('mail_outbox').select('id').where('recipient', '=', 'nobody-here@example.com').execute()).toEqual([])
   })
 
   it('an address that is not an address gets a field message and a 400, and nothing is sent', async () => {
-    const before = smtp.received.length
+    const before = site.smtp.received.length
     const res = await askForReset('not an address')
     expect(res.statusCode).toBe(400)
     expect(fieldError(res.body, 'email')).toBe('Enter a valid email address, like name@example.com.')
-    expect(smtp.received.length).toBe(before)
+    expect(site.smtp.received.length).toBe(before)
   })
 
   it('mails "Reset your password" with PUBLIC_URL/password-reset/<token>: 256 random bits, stored only as a hash, the body emptied once sent', async () => {
@@ -97,30 +89,30 @@ describe('asking for a reset link', () => {
     const link = await resetLinkFor(email)
     const token = link.slice(`${PUBLIC_URL}/password-reset/`.length)
     expect(token).toMatch(/^[A-Za-z0-9_-]{43}$/)
-    const rows = await t.db.kysely.selectFrom('one_time_tokens').selectAll().where('purpose', '=', 'password_reset').execute()
+    const rows = await site.t.db.kysely.selectFrom('one_time_tokens').selectAll().where('purpose', '=', 'password_reset').execute()
     expect(rows.some((r) => r.id === hashToken(token))).toBe(true)
     expect(JSON.stringify(rows)).not.toContain(token)
-    const stored = await t.db.kysely.selectFrom('mail_outbox').selectAll().where('recipient', '=', email).where('kind', '=', 'password_reset').execute()
+    const stored = await site.t.db.kysely.selectFrom('mail_outbox').selectAll().where('recipient', '=', email).where('kind', '=', 'password_reset').execute()
     expect(stored).toHaveLength(1)
     expect(stored[0]).toMatchObject({ text_body: '', html_body: '', next_attempt_at: null })
     expect(stored[0]!.sent_at).not.toBeNull()
-    const mail = smtp.received.find((m) => m.to === email && m.subject.includes('Reset your password'))!
+    const mail = site.smtp.received.find((m) => m.to === email && m.subject.includes('Reset your password'))!
     expect(mail.html).toContain(link)
   })
 
   it('at most 3 reset emails an account an hour: the 4th request is answered the same and sends nothing', async () => {
     const { email } = await newAccount()
-    const before = smtp.received.length
+    const before = site.smtp.received.length
     for (let i = 0; i < 4; i++) expect((await askForReset(email)).body).toContain(RESET_ANSWER)
-    const sent = smtp.received.slice(before).filter((m) => m.to === email && m.subject.includes('Reset your password'))
+    const sent = site.smtp.received.slice(before).filter((m) => m.to === email && m.subject.includes('Reset your password'))
     expect(sent).toHaveLength(3)
-    t.clock.advance(61 * MINUTE_MS)
+    site.t.clock.advance(61 * MINUTE_MS)
   })
 })
 
 describe('at most 10 reset requests per client address an hour', () => {
   it('the 11th gets 429 with Retry-After, and sends nothing', async () => {
-    const limited = await createTestApp({ env: { SMTP_URL: smtp.url, PUBLIC_URL } })
+    const limited = await createTestApp({ env: { SMTP_URL: site.smtp.url, PUBLIC_URL } })
     try {
       const browser = new TestBrowser(limited.app)
       for (let i = 0; i < 10; i++) expect((await browser.post('/password-reset', { email: `someone${i}@example.com` })).statusCode).toBe(200)
@@ -138,7 +130,7 @@ describe('at most 10 reset requests per client address an hour', () => {
 describe('the link', () => {
   it('opens a form with password and confirmPassword, sent with Referrer-Policy: no-referrer', async () => {
     const { email } = await newAccount()
-    const page = await new TestBrowser(t.app).get(pathOf(await resetLinkFor(email)))
+    const page = await new TestBrowser(site.t.app).get(pathOf(await resetLinkFor(email)))
     expect(page.statusCode).toBe(200)
     expect(page.headers['referrer-policy']).toBe('no-referrer')
     expect(page.body).toMatch(/<input[^>]*name="password"/)
@@ -147,22 +139,22 @@ describe('the link', () => {
 
   it('an unknown or malformed token gets a 404 page "This link is invalid or has expired." with a link to ask again', async () => {
     for (const path of ['/password-reset/' + 'A'.repeat(43), '/password-reset/short', '/password-reset/%00%01']) {
-      const res = await new TestBrowser(t.app).get(path)
+      const res = await new TestBrowser(site.t.app).get(path)
       expect(res.statusCode).toBe(404)
       expect(res.body).toContain(INVALID_LINK)
       expect(res.body).toContain('href="/password-reset"')
     }
-    const post = await new TestBrowser(t.app).post('/password-reset/' + 'A'.repeat(43), { password: 'a brand new password', confirmPassword: 'a brand new password' }, { from: '/password-reset' })
+    const post = await new TestBrowser(site.t.app).post('/password-reset/' + 'A'.repeat(43), { password: 'a brand new password', confirmPassword: 'a brand new password' }, { from: '/password-reset' })
     expect(post.statusCode).toBe(404)
   })
 
   it('expires after PASSWORD_RESET_TTL_MINUTES (60)', async () => {
     const { email } = await newAccount()
     const path = pathOf(await resetLinkFor(email))
-    t.clock.advance(59 * MINUTE_MS)
-    expect((await new TestBrowser(t.app).get(path)).statusCode).toBe(200)
-    t.clock.advance(MINUTE_MS)
-    const expired = await new TestBrowser(t.app).get(path)
+    site.t.clock.advance(59 * MINUTE_MS)
+    expect((await new TestBrowser(site.t.app).get(path)).statusCode).toBe(200)
+    site.t.clock.advance(MINUTE_MS)
+    const expired = await new TestBrowser(site.t.app).get(path)
     expect(expired.statusCode).toBe(404)
     expect(expired.body).toContain(INVALID_LINK)
   })
@@ -170,7 +162,7 @@ describe('the link', () => {
   it('applies the sign-up password rules with field messages, and stays usable after a refused form', async () => {
     const { email } = await newAccount()
     const path = pathOf(await resetLinkFor(email))
-    const browser = new TestBrowser(t.app)
+    const browser = new TestBrowser(site.t.app)
     const cases: Array<[Record<string, string>, string, string]> = [
       [{ password: 'short', confirmPassword: 'short' }, 'password', 'Use at least 8 characters.'],
       [{ password: 'password123', confirmPassword: 'password123' }, 'password', 'This password is too common. Please choose another.'],
@@ -192,12 +184,12 @@ describe('a successful reset', () => {
     const first = pathOf(await resetLinkFor(email))
     const second = pathOf(await resetLinkFor(email))
     // Lock the account's door with wrong passwords: the reset must open it.
-    const attacker = new TestBrowser(t.app)
+    const attacker = new TestBrowser(site.t.app)
     for (let i = 0; i < 5; i++) await attacker.login(email, 'wrong password here')
     expect((await attacker.login(email, password)).statusCode).toBe(429)
 
-    const visitor = new TestBrowser(t.app)
-    const before = smtp.received.length
+    const visitor = new TestBrowser(site.t.app)
+    const before = site.smtp.received.length
     const res = await visitor.post(first, { password: 'my new secret phrase', confirmPassword: 'my new secret phrase' })
     expect(res.statusCode).toBe(303)
     expect(res.headers.location).toBe('/login')
@@ -207,24 +199,24 @@ describe('a successful reset', () => {
     expect(await isSignedIn(signedIn)).toBe(false)
 
     // Used once: the same link, and every other link of the account, now fail.
-    expect((await new TestBrowser(t.app).get(first)).statusCode).toBe(404)
-    expect((await new TestBrowser(t.app).get(second)).statusCode).toBe(404)
+    expect((await new TestBrowser(site.t.app).get(first)).statusCode).toBe(404)
+    expect((await new TestBrowser(site.t.app).get(second)).statusCode).toBe(404)
 
-    expect((await new TestBrowser(t.app).login(email, password)).statusCode).toBe(401)
-    expect((await new TestBrowser(t.app).login(email, 'my new secret phrase')).statusCode).toBe(303)
+    expect((await new TestBrowser(site.t.app).login(email, password)).statusCode).toBe(401)
+    expect((await new TestBrowser(site.t.app).login(email, 'my new secret phrase')).statusCode).toBe(303)
 
-    await t.app.outbox.idle()
-    const notice = await smtp.waitFor((m) => m.to === email && m.subject.includes('Your password was changed') && smtp.received.indexOf(m) >= before)
+    await site.t.app.outbox.idle()
+    const notice = await site.smtp.waitFor((m) => m.to === email && m.subject.includes('Your password was changed') && site.smtp.received.indexOf(m) >= before)
     expect(notice.text).not.toMatch(/password-reset\/[A-Za-z0-9_-]{43}/)
-    const user = await t.db.kysely.selectFrom('users').select('id').where('email', '=', email).executeTakeFirstOrThrow()
-    const events = await t.db.kysely.selectFrom('account_events').select('type').where('user_id', '=', user.id).execute()
+    const user = await site.t.db.kysely.selectFrom('users').select('id').where('email', '=', email).executeTakeFirstOrThrow()
+    const events = await site.t.db.kysely.selectFrom('account_events').select('type').where('user_id', '=', user.id).execute()
     expect(events.map((e) => e.type)).toEqual(expect.arrayContaining(['password_reset_requested', 'password_reset']))
   })
 
   it('two requests racing with one link: one sets the password, the other finds the link used', async () => {
     const { email } = await newAccount()
     const path = pathOf(await resetLinkFor(email))
-    const [a, b] = [new TestBrowser(t.app), new TestBrowser(t.app)]
+    const [a, b] = [new TestBrowser(site.t.app), new TestBrowser(site.t.app)]
     const tokens = await Promise.all([a.csrfFrom(path), b.csrfFrom(path)])
     const results = await Promise.all([
       a.post(path, { password: 'first racer password', confirmPassword: 'first racer password' }, { csrf: tokens[0] }),
@@ -236,12 +228,12 @@ describe('a successful reset', () => {
   it('a password change on the account page kills reset links sent before it and mails a notice', async () => {
     const { email, password, browser } = await newAccount()
     const path = pathOf(await resetLinkFor(email))
-    const before = smtp.received.length
+    const before = site.smtp.received.length
     const changed = await browser.post('/account/password', { currentPassword: password, newPassword: 'changed on the page 9', confirmPassword: 'changed on the page 9' }, { from: '/account' })
     expect(changed.statusCode).toBe(303)
-    expect((await new TestBrowser(t.app).get(path)).statusCode).toBe(404)
-    await t.app.outbox.idle()
-    await smtp.waitFor((m) => m.to === email && m.subject.includes('Your password was changed') && smtp.received.indexOf(m) >= before)
+    expect((await new TestBrowser(site.t.app).get(path)).statusCode).toBe(404)
+    await site.t.app.outbox.idle()
+    await site.smtp.waitFor((m) => m.to === email && m.subject.includes('Your password was changed') && site.smtp.received.indexOf(m) >= before)
   })
 })
 
@@ -250,11 +242,11 @@ describe('the log', () => {
     const { email } = await newAccount()
     const link = await resetLinkFor(email)
     const token = link.slice(`${PUBLIC_URL}/password-reset/`.length)
-    const browser = new TestBrowser(t.app)
+    const browser = new TestBrowser(site.t.app)
     await browser.get(pathOf(link))
     await browser.post(pathOf(link), { password: 'logged nowhere at all', confirmPassword: 'logged nowhere at all' })
-    await t.app.outbox.idle()
-    const all = t.logs.join('\n')
+    await site.t.app.outbox.idle()
+    const all = site.t.logs.join('\n')
     expect(all).toContain('"route":"/password-reset/:token"')
     expect(all).not.toContain(token)
     expect(all).not.toContain(hashToken(token))
