@@ -97,6 +97,14 @@ parentPort.on('message', ({ id, job }) => {
 
 interface Pending { resolve: (value: string | boolean) => void, reject: (error: Error) => void }
 
+/**
+ * The hashing thread's own V8 heap: it holds a password and a hash at a time (argon2's memory is the addon's,
+ * outside the heap), so it gets a small budget instead of the main thread's, which would let its young
+ * generation grow for nothing (decision 0022). Past it the thread ends, its jobs fail, and the next job
+ * starts a new one.
+ */
+const HASH_THREAD_HEAP = { maxYoungGenerationSizeMb: 2, maxOldGenerationSizeMb: 32 }
+
 /** One hashing thread and the jobs sent to it, answered in order. */
 class HashThread {
   private worker: Worker | null = null
@@ -120,7 +128,7 @@ class HashThread {
   }
 
   private start (): Worker {
-    const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: this.workerData })
+    const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: this.workerData, resourceLimits: HASH_THREAD_HEAP })
     worker.unref()
     worker.on('message', (outcome: Outcome) => {
       const waiting = this.pending.get(outcome.id)
