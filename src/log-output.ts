@@ -4,11 +4,15 @@
  * path; here lines gather in memory and leave in batches of LOG_BUFFER_BYTES, written by libuv off the
  * main thread, and at least every LOG_FLUSH_INTERVAL_MS when the site is quiet (decision 0022).
  *
+ * The lines of a batch are kept as a list and joined once, then handed to sonic-boom as one write.
+ * sonic-boom appends each line to its pending string and measures that string's byte length, which makes
+ * V8 copy the whole pending string again on every line: with one write per batch that happens once.
+ *
  * Nothing buffered may be lost when the process ends:
  * - a graceful shutdown waits for flush() before exiting;
  * - an uncaught exception writes its fatal line, then waits for flush() (a write already on its way
  *   included), and falls back to a synchronous write if that does not come within CRASH_FLUSH_TIMEOUT_MS;
- * - any other exit (process.exit) is covered by pino's own exit hook, which writes the buffer synchronously.
+ * - any other exit (process.exit) writes the batch and the buffer synchronously, in an exit listener.
  *
  * The buffer is bounded: if standard output stops taking lines (a stalled pipe, a full log collector),
  * at most LOG_BUFFER_MAX_BYTES wait, and lines past that are dropped rather than growing the process
@@ -37,28 +41,52 @@ export interface LogOutput {
 }
 
 export function createLogOutput (fd = 1): LogOutput {
-  const stream = pino.destination({ dest: fd, sync: false, minLength: LOG_BUFFER_BYTES, maxLength: LOG_BUFFER_MAX_BYTES, periodicFlush: LOG_FLUSH_INTERVAL_MS })
+  // minLength 1: a batch handed over is written at once, and flush() waits for writes in flight.
+  const boom = pino.destination({ dest: fd, sync: false, minLength: 1, maxLength: LOG_BUFFER_MAX_BYTES })
+  let batch: string[] = []
+  let batchBytes = 0
+  const handOver = () => {
+    if (batch.length === 0) return
+    const lines = batch.join('')
+    batch = []
+    batchBytes = 0
+    boom.write(lines)
+  }
+  setInterval(handOver, LOG_FLUSH_INTERVAL_MS).unref()
+  const flushSync = () => {
+    handOver()
+    try {
+      boom.flushSync()
+    } catch {
+      // The descriptor is not open yet or already gone: nothing more can be written.
+    }
+  }
+  process.on('exit', flushSync)
+
   let dropped = 0
   let report: FastifyBaseLogger | undefined
-  stream.on('drop', () => { dropped++ })
+  boom.on('drop', (lines: string) => { dropped += lines.split('\n').length - 1 })
   // 'drain': what waited has gone out, so the warning has room.
-  stream.on('drain', () => {
+  boom.on('drain', () => {
     if (dropped === 0 || report === undefined) return
     const lost = dropped
     dropped = 0
     report.warn({ dropped: lost }, 'log lines dropped: standard output did not keep up')
   })
   return {
-    stream,
-    reportDropsTo: (log) => { report = log },
-    flush: async () => { await new Promise<void>((resolve) => { stream.flush(() => { resolve() }) }) },
-    flushSync: () => {
-      try {
-        stream.flushSync()
-      } catch {
-        // The descriptor is not open yet or already gone: nothing more can be written.
+    stream: {
+      write: (line: string) => {
+        batch.push(line)
+        batchBytes += line.length
+        if (batchBytes >= LOG_BUFFER_BYTES) handOver()
       }
-    }
+    },
+    reportDropsTo: (log) => { report = log },
+    flush: async () => {
+      handOver()
+      await new Promise<void>((resolve) => { boom.flush(() => { resolve() }) })
+    },
+    flushSync
   }
 }
 
