@@ -31,7 +31,7 @@ const CRASH_FLUSH_TIMEOUT_MS = 2000
 
 export interface LogOutput {
   /** What the logger writes to. */
-  readonly stream: { write: (line: string) => void }
+  readonly stream: { write: (line: string) => void, flushSync: () => void }
   /** Resolves once every line written so far has reached standard output. */
   flush: () => Promise<void>
   /** Writes what is buffered now, synchronously: for the last moment of a process. */
@@ -79,7 +79,9 @@ export function createLogOutput (fd = 1): LogOutput {
         batch.push(line)
         batchBytes += line.length
         if (batchBytes >= LOG_BUFFER_BYTES) handOver()
-      }
+      },
+      // pino writes a fatal line out at once through this, as it would with its own destination.
+      flushSync
     },
     reportDropsTo: (log) => { report = log },
     flush: async () => {
