@@ -25,9 +25,12 @@ function listeningPids (): number[] {
   return logLines(server.output()).filter((l) => String(l.msg).startsWith('Paws Rescue Center listening on')).map((l) => Number(l.pid))
 }
 
-/** The pids that logged a request (the access line) after the given log line count. */
-function servingPids (sinceLine: number): Set<number> {
-  return new Set(logLines(server.output()).slice(sinceLine).filter((l) => l.msg === 'request').map((l) => Number(l.pid)))
+/**
+ * The pids whose access lines, after the given log line count, match: the requests a test made (signed-in
+ * home pages, refused logins). Access lines are written in batches, within a second: wait with until().
+ */
+function servingPids (sinceLine: number, made: (line: Record<string, unknown>) => boolean): Set<number> {
+  return new Set(logLines(server.output()).slice(sinceLine).filter((l) => l.msg === 'request' && made(l)).map((l) => Number(l.pid)))
 }
 
 async function until (what: string, check: () => boolean): Promise<void> {
@@ -86,7 +89,9 @@ describe('WEB_CONCURRENCY=2 on SQLite', () => {
     expect((await browser.login(STAFF.email, STAFF.password)).status).toBe(303)
     const since = logLines(server.output()).length
     for (let i = 0; i < 8; i++) expect(await browser.signedIn()).toBe(true)
-    expect(servingPids(since)).toEqual(new Set(listeningPids()))
+    const signedInHomePage = (l: Record<string, unknown>) => l.route === '/' && l.status === 200 && l.userId !== undefined
+    await until('both workers logging the signed-in home pages', () => servingPids(since, signedInHomePage).size === 2)
+    expect(servingPids(since, signedInHomePage)).toEqual(new Set(listeningPids()))
     expect((await browser.logout()).status).toBe(303)
     expect(await browser.signedIn()).toBe(false)
   })
@@ -96,7 +101,9 @@ describe('WEB_CONCURRENCY=2 on SQLite', () => {
     expect((await new Browser(server.url).signup('Cluster Lock', email, PASSWORD)).status).toBe(303)
     const since = logLines(server.output()).length
     for (let i = 0; i < 5; i++) expect((await new Browser(server.url).login(email, 'wrong')).status).toBe(401)
-    expect(servingPids(since).size).toBe(2)
+    // Each login is a GET of the form and a POST, on new connections that the workers take in turn.
+    const loginPage = (l: Record<string, unknown>) => l.route === '/login'
+    await until('both workers logging the login pages', () => servingPids(since, loginPage).size === 2)
     for (let i = 0; i < 2; i++) expect((await new Browser(server.url).login(email, PASSWORD)).status).toBe(429)
   })
 
